@@ -1,0 +1,4 @@
+package api
+
+// contactRoutes is filled in by its owner.
+func contactRoutes() []Route { return nil }

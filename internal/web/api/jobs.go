@@ -1,0 +1,4 @@
+package api
+
+// jobRoutes is filled in by its owner.
+func jobRoutes() []Route { return nil }

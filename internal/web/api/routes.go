@@ -1,0 +1,48 @@
+package api
+
+import "net/http"
+
+// Access says who may call a route.
+type Access int
+
+const (
+	Public Access = iota // no sign-in (sign-in itself, health)
+	Signed               // any signed-in user; the handler checks inbox membership
+	Admin                // owners and admins
+)
+
+// Scope names what a route's {id} refers to when access to it depends on inbox membership, so
+// the generated authorization matrix can prove an outsider cannot reach it.
+type Scope int
+
+const (
+	ScopeNone         Scope = iota
+	ScopeConversation       // {id} is a conversation
+	ScopeContact            // {id} is a contact (visible through a conversation the caller may see)
+	ScopeInbox              // {id} is an inbox
+)
+
+// Route is one entry of the route table.
+type Route struct {
+	Method  string
+	Pattern string
+	Access  Access
+	Scope   Scope
+	MaxBody int64 // 0 means maxBody
+	Handle  func(s *Server, w http.ResponseWriter, r *http.Request) error
+}
+
+// routes is the route table. Add a route here, to openapi.json, and the matrix test follows.
+func (s *Server) routes() []Route {
+	var rts []Route
+	rts = append(rts, authRoutes()...)
+	rts = append(rts, peopleRoutes()...)
+	rts = append(rts, conversationRoutes()...)
+	rts = append(rts, contactRoutes()...)
+	rts = append(rts, jobRoutes()...)
+	rts = append(rts, customChannelRoutes()...)
+	return rts
+}
+
+// Routes exposes the route table to tests and the OpenAPI check.
+func (s *Server) Routes() []Route { return s.routes() }
