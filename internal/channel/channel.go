@@ -48,3 +48,10 @@ func IsPermanent(err error) bool {
 	var p permanentError
 	return errors.As(err, &p)
 }
+
+// ReplyChecker is implemented by Senders whose channel restricts what agents may send (no
+// outgoing messages, no attachments, plain text only…). The domain calls it before queueing a
+// reply so the agent gets a clear error instead of a delivery that can only fail.
+type ReplyChecker interface {
+	CheckReply(ctx context.Context, ch *store.Channel, out *Outbound) error
+}

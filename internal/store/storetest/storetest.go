@@ -131,6 +131,7 @@ func makeTemplate(baseURL string) (string, error) {
 		return "", err
 	}
 	defer admin.Close()
+	dropDeadTemplates(admin)
 	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
 		return "", fmt.Errorf("create template database: %w", err)
 	}
@@ -143,8 +144,33 @@ func makeTemplate(baseURL string) (string, error) {
 	if err := s.Migrate(ctx); err != nil {
 		return "", err
 	}
-	// Dropped by DropStaleTemplates or left for the next cleanup; templates are small.
+	// A test binary cannot run code at exit, so its template outlives it; the next run drops it
+	// (dropDeadTemplates) once its process is gone.
 	return name, nil
+}
+
+// dropDeadTemplates drops template databases whose test process has exited.
+func dropDeadTemplates(admin *sql.DB) {
+	rows, err := admin.Query(`SELECT datname FROM pg_database WHERE datname LIKE 'parley_tmpl_%'`)
+	if err != nil {
+		return
+	}
+	var dead []string
+	for rows.Next() {
+		var name string
+		var pid int
+		if rows.Scan(&name) == nil {
+			if _, err := fmt.Sscanf(name, "parley_tmpl_%d_", &pid); err == nil {
+				if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); os.IsNotExist(err) {
+					dead = append(dead, name)
+				}
+			}
+		}
+	}
+	rows.Close()
+	for _, name := range dead {
+		_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)") // best effort
+	}
 }
 
 // DropDatabase drops a test database, ending any connections still open to it.

@@ -1,0 +1,167 @@
+// Package config reads Parley's settings from command-line flags and PARLEY_* environment
+// variables (a flag wins over its variable; secrets may also come from PARLEY_*_FILE), validates
+// them and prints them with secrets masked. It holds no globals: Load returns a value.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the effective configuration of one parley process.
+type Config struct {
+	Addr          string
+	DataDir       string
+	DatabaseURL   string
+	BaseURL       string
+	AdminEmail    string
+	AdminPassword string
+	LogFormat     string // text | json
+	LogLevel      string // debug | info | warn | error
+	Workers       int
+	ShutdownGrace time.Duration
+}
+
+// setting describes one setting: its flag, its variable, its default and whether it is secret.
+type setting struct {
+	name, env, def, usage string
+	secret                bool
+	dst                   *string
+}
+
+// Bind registers the settings on fs and returns a function that resolves them after fs.Parse:
+// flag if given, else the environment (or its _FILE), else the default.
+func Bind(fs *flag.FlagSet, c *Config) func() error {
+	var workers, grace string
+	settings := []setting{
+		{"addr", "PARLEY_ADDR", "localhost:8080", "address to listen on", false, &c.Addr},
+		{"data-dir", "PARLEY_DATA_DIR", "./parley-data", "directory for the SQLite database and files", false, &c.DataDir},
+		{"database-url", "PARLEY_DATABASE_URL", "", "postgres://… for PostgreSQL; empty for SQLite in the data dir", true, &c.DatabaseURL},
+		{"base-url", "PARLEY_BASE_URL", "", "public URL of this installation (default http://ADDR)", false, &c.BaseURL},
+		{"admin-email", "PARLEY_ADMIN_EMAIL", "", "on first start with an empty database, create this owner", false, &c.AdminEmail},
+		{"admin-password", "PARLEY_ADMIN_PASSWORD", "", "password of the first owner", true, &c.AdminPassword},
+		{"log-format", "PARLEY_LOG_FORMAT", "text", "log format: text or json", false, &c.LogFormat},
+		{"log-level", "PARLEY_LOG_LEVEL", "info", "log level: debug, info, warn or error", false, &c.LogLevel},
+		{"workers", "PARLEY_WORKERS", "4", "background job workers in this process", false, &workers},
+		{"shutdown-grace", "PARLEY_SHUTDOWN_GRACE", "30s", "how long shutdown waits for in-flight requests and jobs", false, &grace},
+	}
+	given := map[string]*string{}
+	for _, s := range settings {
+		v := new(string)
+		given[s.name] = v
+		fs.StringVar(v, s.name, "", fmt.Sprintf("%s (env %s, default %q)", s.usage, s.env, s.def))
+	}
+	return func() error {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		for _, s := range settings {
+			switch {
+			case set[s.name]:
+				*s.dst = *given[s.name]
+			case os.Getenv(s.env) != "":
+				*s.dst = os.Getenv(s.env)
+			case s.secret && os.Getenv(s.env+"_FILE") != "":
+				b, err := os.ReadFile(os.Getenv(s.env + "_FILE"))
+				if err != nil {
+					return fmt.Errorf("%s_FILE: %w", s.env, err)
+				}
+				*s.dst = strings.TrimSpace(string(b))
+			default:
+				*s.dst = s.def
+			}
+		}
+		n, err := strconv.Atoi(workers)
+		if err != nil || n < 0 || n > 256 {
+			return fmt.Errorf("workers: want a number from 0 to 256, got %q", workers)
+		}
+		c.Workers = n
+		d, err := time.ParseDuration(grace)
+		if err != nil || d < 0 {
+			return fmt.Errorf("shutdown-grace: want a duration like 30s, got %q", grace)
+		}
+		c.ShutdownGrace = d
+		return c.validate()
+	}
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	if c.BaseURL == "" {
+		c.BaseURL = "http://" + c.Addr
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("base-url: want http(s)://host[:port], got %q", c.BaseURL))
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		errs = append(errs, errors.New("database-url: want postgres://… or empty for SQLite"))
+	}
+	if (c.AdminEmail == "") != (c.AdminPassword == "") {
+		errs = append(errs, errors.New("admin-email and admin-password go together"))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("log-format: want text or json, got %q", c.LogFormat))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log-level: want debug, info, warn or error, got %q", c.LogLevel))
+	}
+	return errors.Join(errs...)
+}
+
+// Print writes the effective configuration with secrets masked.
+func (c *Config) Print(w io.Writer) {
+	db := "sqlite (" + c.DataDir + "/parley.db)"
+	if c.DatabaseURL != "" {
+		db = maskURL(c.DatabaseURL)
+	}
+	fmt.Fprintf(w, "parley configuration:\n")
+	fmt.Fprintf(w, "  addr            %s\n", c.Addr)
+	fmt.Fprintf(w, "  base-url        %s\n", c.BaseURL)
+	fmt.Fprintf(w, "  data-dir        %s\n", c.DataDir)
+	fmt.Fprintf(w, "  database        %s\n", db)
+	fmt.Fprintf(w, "  admin-email     %s\n", orNone(c.AdminEmail))
+	fmt.Fprintf(w, "  admin-password  %s\n", mask(c.AdminPassword))
+	fmt.Fprintf(w, "  log             %s, %s\n", c.LogFormat, c.LogLevel)
+	fmt.Fprintf(w, "  workers         %d\n", c.Workers)
+	fmt.Fprintf(w, "  shutdown-grace  %s\n", c.ShutdownGrace)
+}
+
+func mask(s string) string {
+	if s == "" {
+		return "(not set)"
+	}
+	return "********"
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(not set)"
+	}
+	return s
+}
+
+// maskURL hides the password of a database URL and any password=… query parameter.
+func maskURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "********"
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
