@@ -1,4 +1,323 @@
 package api
 
-// authRoutes is filled in by its owner.
-func authRoutes() []Route { return nil }
+import (
+	"math"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/parley-inbox/parley/internal/problem"
+	"github.com/parley-inbox/parley/internal/store"
+	"github.com/parley-inbox/parley/internal/workspace"
+)
+
+// authRoutes: signing in and out, first-run setup, the caller's own profile and API tokens.
+func authRoutes() []Route {
+	const small = 16 << 10
+	return []Route{
+		{Method: http.MethodPost, Pattern: "/api/v1/auth/session", Access: Public, MaxBody: small, Handle: signIn},
+		{Method: http.MethodDelete, Pattern: "/api/v1/auth/session", Access: Signed, Handle: signOut},
+		{Method: http.MethodPost, Pattern: "/api/v1/setup", Access: Public, MaxBody: small, Handle: completeSetup},
+		{Method: http.MethodGet, Pattern: "/api/v1/me", Access: Signed, Handle: getMe},
+		{Method: http.MethodPost, Pattern: "/api/v1/tokens", Access: Signed, MaxBody: small, Handle: createToken},
+		{Method: http.MethodGet, Pattern: "/api/v1/tokens", Access: Signed, Handle: listTokens},
+		{Method: http.MethodDelete, Pattern: "/api/v1/tokens/{id}", Access: Signed, Handle: revokeToken},
+	}
+}
+
+// ws returns the people domain over the server's store (the service is stateless).
+func (s *Server) ws() *workspace.Service {
+	return &workspace.Service{Store: s.Store, Log: s.Log}
+}
+
+// userJSON is a user as the API shows it; the password hash never leaves the server.
+type userJSON struct {
+	ID            int64   `json:"id"`
+	Email         string  `json:"email"`
+	Name          string  `json:"name"`
+	JobTitle      string  `json:"job_title"`
+	AvatarURL     string  `json:"avatar_url"`
+	Locale        string  `json:"locale"`
+	TimeZone      string  `json:"time_zone"`
+	Role          string  `json:"role"`
+	Deactivated   bool    `json:"deactivated"`
+	DeactivatedAt *string `json:"deactivated_at"`
+	CreatedAt     string  `json:"created_at"`
+	UpdatedAt     string  `json:"updated_at"`
+}
+
+func toUserJSON(u *store.User) userJSON {
+	return userJSON{
+		ID: u.ID, Email: u.Email, Name: u.Name, JobTitle: u.JobTitle, AvatarURL: u.AvatarURL,
+		Locale: u.Locale, TimeZone: u.TimeZone, Role: u.Role,
+		Deactivated: u.DeactivatedAt != nil, DeactivatedAt: timePtrJSON(u.DeactivatedAt),
+		CreatedAt: timeJSON(u.CreatedAt), UpdatedAt: timeJSON(u.UpdatedAt),
+	}
+}
+
+type userEnvelope struct {
+	User userJSON `json:"user"`
+}
+
+// setSessionCookie hands the browser its session. Secure follows the public URL's scheme, so a
+// plain-HTTP development install still works.
+func (s *Server) setSessionCookie(w http.ResponseWriter, token string) {
+	http.SetCookie(w, &http.Cookie{
+		Name:     SessionCookie,
+		Value:    token,
+		Path:     "/",
+		MaxAge:   int(workspace.SessionDuration / time.Second),
+		HttpOnly: true,
+		Secure:   strings.HasPrefix(s.BaseURL, "https://"),
+		SameSite: http.SameSiteLaxMode,
+	})
+}
+
+func (s *Server) clearSessionCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{
+		Name:     SessionCookie,
+		Value:    "",
+		Path:     "/",
+		MaxAge:   -1,
+		HttpOnly: true,
+		Secure:   strings.HasPrefix(s.BaseURL, "https://"),
+		SameSite: http.SameSiteLaxMode,
+	})
+}
+
+func signIn(s *Server, w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	if err := decode(w, r, &body); err != nil {
+		return err
+	}
+	// Throttle before hashing: the limit protects the CPU as much as the accounts.
+	if wait, ok := s.signIns.allow(time.Now(), clientIP(r), body.Email); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		return problem.New(problem.TooMany, "too_many_attempts", "too many sign-in attempts; try again in %s", wait.Round(time.Second))
+	}
+	token, u, err := s.ws().SignIn(r.Context(), body.Email, body.Password)
+	if err != nil {
+		return err
+	}
+	s.setSessionCookie(w, token)
+	writeJSON(w, http.StatusOK, userEnvelope{User: toUserJSON(u)})
+	return nil
+}
+
+func signOut(s *Server, w http.ResponseWriter, r *http.Request) error {
+	if c, err := r.Cookie(SessionCookie); err == nil {
+		if err := s.ws().SignOut(r.Context(), c.Value); err != nil {
+			return err
+		}
+	}
+	s.clearSessionCookie(w)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func completeSetup(s *Server, w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		Token    string `json:"token"`
+		Email    string `json:"email"`
+		Name     string `json:"name"`
+		Password string `json:"password"`
+	}
+	if err := decode(w, r, &body); err != nil {
+		return err
+	}
+	ws := s.ws()
+	u, err := ws.CompleteSetup(r.Context(), body.Token, body.Email, body.Name, body.Password)
+	if err != nil {
+		return err
+	}
+	token, err := ws.NewSession(r.Context(), u)
+	if err != nil {
+		return err
+	}
+	s.setSessionCookie(w, token)
+	writeJSON(w, http.StatusCreated, userEnvelope{User: toUserJSON(u)})
+	return nil
+}
+
+func getMe(s *Server, w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, toUserJSON(caller(r)))
+	return nil
+}
+
+// tokenJSON is an API token. Token (the secret) is only set in the response that creates it.
+type tokenJSON struct {
+	ID         int64   `json:"id"`
+	UserID     int64   `json:"user_id"`
+	Name       string  `json:"name"`
+	Prefix     string  `json:"prefix"`
+	Token      string  `json:"token,omitempty"`
+	CreatedAt  string  `json:"created_at"`
+	LastUsedAt *string `json:"last_used_at"`
+}
+
+func toTokenJSON(t *store.APIToken) tokenJSON {
+	return tokenJSON{ID: t.ID, UserID: t.UserID, Name: t.Name, Prefix: t.Prefix,
+		CreatedAt: timeJSON(t.CreatedAt), LastUsedAt: timePtrJSON(t.LastUsedAt)}
+}
+
+func createToken(s *Server, w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		Name string `json:"name"`
+	}
+	if err := decode(w, r, &body); err != nil {
+		return err
+	}
+	u := caller(r)
+	secret, t, err := s.ws().CreateToken(r.Context(), u, u.ID, body.Name)
+	if err != nil {
+		return err
+	}
+	out := toTokenJSON(t)
+	out.Token = secret
+	writeJSON(w, http.StatusCreated, out)
+	return nil
+}
+
+func listTokens(s *Server, w http.ResponseWriter, r *http.Request) error {
+	u := caller(r)
+	userID := u.ID
+	if id, err := optionalIDParam(r, "user_id"); err != nil {
+		return err
+	} else if id != 0 {
+		userID = id
+	}
+	tokens, err := s.ws().Tokens(r.Context(), u, userID)
+	if err != nil {
+		return err
+	}
+	out := make([]tokenJSON, len(tokens))
+	for i, t := range tokens {
+		out[i] = toTokenJSON(t)
+	}
+	writeJSON(w, http.StatusOK, newList(out, ""))
+	return nil
+}
+
+func revokeToken(s *Server, w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := s.ws().RevokeToken(r.Context(), caller(r), id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// optionalIDParam reads an optional positive id from the query string; 0 means absent.
+func optionalIDParam(r *http.Request, name string) (int64, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, problem.Field("invalid_"+name, name, "must be a positive whole number")
+	}
+	return id, nil
+}
+
+// Sign-in throttling. Each email may be tried a few times in a burst and then about three times
+// a minute; each client address gets a larger budget, since offices share one address.
+const (
+	emailAttemptBurst = 5
+	emailAttemptEvery = 20 * time.Second
+	ipAttemptBurst    = 30
+	ipAttemptEvery    = 2 * time.Second
+	limiterSweepEvery = time.Minute
+)
+
+// signInLimiter holds token buckets per email and per client address. Its zero value is ready.
+// Buckets that have refilled are dropped periodically, so memory follows recent attempts only.
+type signInLimiter struct {
+	mu        sync.Mutex
+	buckets   map[string]*rate.Limiter
+	lastSweep time.Time
+}
+
+// allow takes one attempt from both the email's and the address's bucket, or from neither and
+// reports how long to wait.
+func (l *signInLimiter) allow(now time.Time, ip, email string) (time.Duration, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.buckets == nil {
+		l.buckets = map[string]*rate.Limiter{}
+	}
+	if now.Sub(l.lastSweep) > limiterSweepEvery {
+		l.sweep(now)
+	}
+	ipLim := l.bucket("ip\x00"+ip, ipAttemptEvery, ipAttemptBurst)
+	emailLim := l.bucket("email\x00"+strings.ToLower(strings.TrimSpace(email)), emailAttemptEvery, emailAttemptBurst)
+	ipRes := ipLim.ReserveN(now, 1)
+	if d := ipRes.DelayFrom(now); d > 0 {
+		ipRes.CancelAt(now)
+		return d, false
+	}
+	emailRes := emailLim.ReserveN(now, 1)
+	if d := emailRes.DelayFrom(now); d > 0 {
+		emailRes.CancelAt(now)
+		ipRes.CancelAt(now)
+		return d, false
+	}
+	return 0, true
+}
+
+func (l *signInLimiter) bucket(key string, every time.Duration, burst int) *rate.Limiter {
+	b, ok := l.buckets[key]
+	if !ok {
+		b = rate.NewLimiter(rate.Every(every), burst)
+		l.buckets[key] = b
+	}
+	return b
+}
+
+// sweep drops buckets that are full again: a new one would behave the same.
+func (l *signInLimiter) sweep(now time.Time) {
+	for k, b := range l.buckets {
+		if b.TokensAt(now) >= float64(b.Burst()) {
+			delete(l.buckets, k)
+		}
+	}
+	l.lastSweep = now
+}
+
+// clientIP is the address sign-in attempts are counted against. X-Forwarded-For is believed only
+// from a loopback or private-network peer — a reverse proxy in front of Parley — and then only
+// its last entry, the one that proxy appended.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil || !(peer.IsLoopback() || peer.IsPrivate()) {
+		return host
+	}
+	xff := r.Header.Values("X-Forwarded-For")
+	if len(xff) == 0 {
+		return host
+	}
+	last := xff[len(xff)-1]
+	if i := strings.LastIndexByte(last, ','); i >= 0 {
+		last = last[i+1:]
+	}
+	if a, err := netip.ParseAddr(strings.TrimSpace(last)); err == nil {
+		return a.String()
+	}
+	return host
+}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/parley-inbox/parley/internal/problem"
 	"github.com/parley-inbox/parley/internal/store"
@@ -174,4 +175,19 @@ func decodeCursor(r *http.Request) (string, error) {
 		return "", problem.Field("invalid_cursor", "cursor", "is not a cursor this API returned")
 	}
 	return string(b), nil
+}
+
+// timeJSON renders a unix-millisecond time as RFC 3339 in UTC with milliseconds, the one time
+// format of the API (e.g. "2025-01-02T15:04:05.000Z").
+func timeJSON(ms int64) string {
+	return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z07:00")
+}
+
+// timePtrJSON is timeJSON for optional times: nil stays null.
+func timePtrJSON(ms *int64) *string {
+	if ms == nil {
+		return nil
+	}
+	s := timeJSON(*ms)
+	return &s
 }

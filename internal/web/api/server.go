@@ -27,6 +27,9 @@ type Server struct {
 	Log   *slog.Logger
 	// BaseURL is the public URL of this installation (links, webhook signatures, cookies' Secure flag).
 	BaseURL string
+
+	// signIns throttles sign-in attempts per email and per client address (in memory, per node).
+	signIns signInLimiter
 }
 
 type ctxKey int
@@ -69,6 +72,11 @@ func (s *Server) wrap(rt Route) http.Handler {
 			limit = rt.MaxBody
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		if rt.QueryToken && r.Header.Get("Authorization") == "" {
+			if key := r.URL.Query().Get("hapikey"); key != "" {
+				r.Header.Set("Authorization", "Bearer "+key)
+			}
+		}
 		if rt.Access != Public {
 			u, err := s.authenticate(r)
 			if err != nil {
