@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/parley-inbox/parley/internal/auth"
@@ -30,6 +31,8 @@ type Server struct {
 
 	// signIns throttles sign-in attempts per email and per client address (in memory, per node).
 	signIns signInLimiter
+	// tokenTouched remembers when each API token's last use was recorded (token id → unix ms).
+	tokenTouched sync.Map
 }
 
 type ctxKey int
@@ -107,9 +110,12 @@ func (s *Server) authenticate(r *http.Request) (*store.User, error) {
 		if !ok || token == "" {
 			return nil, unauthorized
 		}
-		u, _, err := s.Store.UserByToken(r.Context(), auth.HashToken(strings.TrimSpace(token)))
+		u, tokenID, err := s.Store.UserByToken(r.Context(), auth.HashToken(strings.TrimSpace(token)))
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, problem.New(problem.Unauthorized, "invalid_token", "the token is unknown or revoked")
+		}
+		if err == nil {
+			s.touchToken(r.Context(), tokenID)
 		}
 		return u, err
 	}
@@ -173,4 +179,17 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// touchToken records a token's last use at most once a minute per process, so that
+// authenticating an API request does not cost a database write.
+func (s *Server) touchToken(ctx context.Context, tokenID int64) {
+	now := store.Now()
+	if last, ok := s.tokenTouched.Load(tokenID); ok && now-last.(int64) < 60_000 {
+		return
+	}
+	s.tokenTouched.Store(tokenID, now)
+	if err := s.Store.TouchAPIToken(ctx, tokenID, now); err != nil {
+		s.Log.WarnContext(ctx, "record token use", "err", err)
+	}
 }

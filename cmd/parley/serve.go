@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/parley-inbox/parley/internal/channel"
+	"github.com/parley-inbox/parley/internal/channel/custom"
+	"github.com/parley-inbox/parley/internal/config"
+	"github.com/parley-inbox/parley/internal/inbox"
+	"github.com/parley-inbox/parley/internal/jobs"
+	"github.com/parley-inbox/parley/internal/store"
+	"github.com/parley-inbox/parley/internal/web/api"
+	"github.com/parley-inbox/parley/internal/web/setup"
+	"github.com/parley-inbox/parley/internal/workspace"
+)
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c, resolve := flags("serve", stderr)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := resolve(); err != nil {
+		return err
+	}
+	started := time.Now()
+	c.Print(stderr)
+	log := newLogger(c, stderr)
+
+	s, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+
+	ws := &workspace.Service{Store: s, Log: log}
+	if err := firstOwner(ctx, c, ws, stderr); err != nil {
+		return err
+	}
+
+	client := &http.Client{Timeout: 15 * time.Second}
+	svc := &inbox.Service{Store: s, Log: log, Senders: map[string]channel.Sender{
+		"custom": custom.NewSender(s, client, "1"),
+	}}
+	runner := &jobs.Runner{Store: s, Workers: c.Workers, Log: log, Handlers: map[string]jobs.Handler{
+		inbox.DeliverJob: svc.Deliver,
+	}}
+	svc.WakeJobs = runner.Wake
+
+	apiServer := &api.Server{Store: s, Inbox: svc, Log: log, BaseURL: c.BaseURL}
+	handler := routes(apiServer.Handler(), setup.Handler(ws, c.BaseURL, log), s)
+
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+
+	// Jobs keep running until the HTTP server has drained, so replies accepted by in-flight
+	// requests are still delivered by this process if it can.
+	jobsCtx, stopJobs := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	if c.Workers > 0 {
+		wg.Go(func() {
+			if err := runner.Run(jobsCtx); err != nil {
+				log.Error("job runner stopped", "err", err)
+			}
+		})
+	}
+	wg.Go(func() { housekeeping(jobsCtx, s, log) })
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("parley is running", "url", c.BaseURL, "listen", ln.Addr().String(), "database", string(s.Dialect()),
+		"startup_ms", time.Since(started).Milliseconds())
+
+	select {
+	case err := <-serveErr:
+		stopJobs()
+		wg.Wait()
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests and jobs", "grace", c.ShutdownGrace)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), c.ShutdownGrace)
+	defer cancel()
+	err = srv.Shutdown(shutdownCtx)
+	stopJobs()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-shutdownCtx.Done():
+		log.Warn("shutdown grace ran out with jobs still running; they will be retried after their lease")
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// firstOwner creates the owner from PARLEY_ADMIN_EMAIL/PASSWORD on an empty database, or prints
+// a one-time setup link when there is no user at all.
+func firstOwner(ctx context.Context, c *config.Config, ws *workspace.Service, stderr io.Writer) error {
+	if c.AdminEmail != "" {
+		created, err := ws.EnsureOwner(ctx, c.AdminEmail, c.AdminPassword)
+		if err != nil {
+			return fmt.Errorf("create first owner: %w", err)
+		}
+		if created {
+			fmt.Fprintf(stderr, "\nCreated the owner %s. Sign in at %s with that email and password.\n\n", c.AdminEmail, c.BaseURL)
+		}
+		return nil
+	}
+	token, needed, err := ws.SetupToken(ctx)
+	if err != nil {
+		return fmt.Errorf("setup token: %w", err)
+	}
+	if needed {
+		fmt.Fprintf(stderr, "\nNo users yet. Create the owner account by opening this one-time link:\n\n    %s/setup?token=%s\n\n", c.BaseURL, token)
+	}
+	return nil
+}
+
+// routes composes the process's top-level handler: the API, the HubSpot-compatible custom
+// channels paths, the first-run setup page and the health checks.
+func routes(apiHandler, setupHandler http.Handler, s *store.Store) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/api/", apiHandler)
+	mux.Handle("/conversations/v3/", apiHandler)
+	mux.Handle("/setup", setupHandler)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := s.Ping(ctx); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "database unavailable")
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "Parley is running. The API is at /api/v1 (see /api/v1/openapi.json); the web app arrives in a later release.")
+	})
+	return mux
+}
+
+// housekeeping removes expired sign-in sessions once an hour. Several nodes doing it at once is
+// harmless: the delete is idempotent.
+func housekeeping(ctx context.Context, s *store.Store, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := s.DeleteExpiredSessions(ctx, store.Now()); err != nil && ctx.Err() == nil {
+			log.Warn("delete expired sessions", "err", err)
+		} else if n > 0 {
+			log.Info("deleted expired sessions", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
