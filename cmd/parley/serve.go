@@ -46,11 +46,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	client := &http.Client{Timeout: 15 * time.Second}
+	customSender := custom.NewSender(s, client, "1")
 	svc := &inbox.Service{Store: s, Log: log, Senders: map[string]channel.Sender{
-		"custom": custom.NewSender(s, client, "1"),
+		custom.Kind: customSender,
 	}}
 	runner := &jobs.Runner{Store: s, Workers: c.Workers, Log: log, Handlers: map[string]jobs.Handler{
-		inbox.DeliverJob: svc.Deliver,
+		inbox.DeliverJob:       svc.Deliver,
+		custom.AccountEventJob: customSender.HandleAccountEvent,
 	}}
 	svc.WakeJobs = runner.Wake
 

@@ -17,6 +17,16 @@ type Service struct {
 	Log   *slog.Logger
 	// Senders deliver outbound messages, by channel kind.
 	Senders map[string]channel.Sender
+	// WakeJobs, when set, is called after a commit that enqueued jobs so that a worker in this
+	// process starts on them at once instead of at its next poll.
+	WakeJobs func()
+}
+
+// wakeJobs nudges the job runner; it is safe when no runner is wired (tests, CLI).
+func (s *Service) wakeJobs() {
+	if s.WakeJobs != nil {
+		s.WakeJobs()
+	}
 }
 
 // Inbound is one message that arrived on a channel, in the channel-neutral shape every adapter

@@ -1,0 +1,424 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"strings"
+)
+
+const conversationColumns = `c.id, c.number, c.inbox_id, c.channel_id, c.contact_id, c.thread_key, c.subject,
+	c.preview, c.status, c.snoozed_until, c.spam, c.trashed_at, c.assignee_id, c.previous_assignee_id,
+	c.team_id, c.priority, c.created_at, c.updated_at, c.closed_at, c.last_activity_at, c.last_inbound_at,
+	c.last_outbound_at`
+
+// unreadColumn computes whether the conversation is unread for the user bound to placeholder p:
+// it has an inbound message the user has not read since it arrived.
+func unreadColumn(p string) string {
+	return `CASE WHEN c.last_inbound_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM conversation_reads cr
+		WHERE cr.conversation_id = c.id AND cr.user_id = ` + p + ` AND cr.read_at >= c.last_inbound_at) THEN 1 ELSE 0 END`
+}
+
+func nullInt(n sql.NullInt64) *int64 {
+	if !n.Valid {
+		return nil
+	}
+	v := n.Int64
+	return &v
+}
+
+func scanConversation(row interface{ Scan(...any) error }, withUnread bool) (*Conversation, error) {
+	var c Conversation
+	var channel, contact, snoozed, trashed, assignee, prev, team, closed, lastIn, lastOut sql.NullInt64
+	var spam, unread int
+	dest := []any{&c.ID, &c.Number, &c.InboxID, &channel, &contact, &c.ThreadKey, &c.Subject,
+		&c.Preview, &c.Status, &snoozed, &spam, &trashed, &assignee, &prev,
+		&team, &c.Priority, &c.CreatedAt, &c.UpdatedAt, &closed, &c.LastActivityAt, &lastIn,
+		&lastOut}
+	if withUnread {
+		dest = append(dest, &unread)
+	}
+	if err := row.Scan(dest...); err != nil {
+		return nil, mapErr(err)
+	}
+	c.ChannelID, c.ContactID, c.SnoozedUntil = nullInt(channel), nullInt(contact), nullInt(snoozed)
+	c.TrashedAt, c.AssigneeID, c.PreviousAssigneeID = nullInt(trashed), nullInt(assignee), nullInt(prev)
+	c.TeamID, c.ClosedAt, c.LastInboundAt, c.LastOutboundAt = nullInt(team), nullInt(closed), nullInt(lastIn), nullInt(lastOut)
+	c.Spam = spam != 0
+	c.Unread = unread != 0
+	c.Tags = []string{}
+	return &c, nil
+}
+
+// LockConversationThread serialises receivers of one (channel, thread key) until the transaction
+// ends, so two messages arriving together for a new thread open one conversation, not two.
+// SQLite transactions are already serial (one writer), so it is a no-op there.
+func (tx *Tx) LockConversationThread(ctx context.Context, channelID int64, threadKey string) error {
+	if tx.dialect != Postgres {
+		return nil
+	}
+	h := fnv.New64a()
+	fmt.Fprintf(h, "conversation-thread\x00%d\x00%s", channelID, threadKey)
+	if _, err := tx.tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(h.Sum64())); err != nil {
+		return fmt.Errorf("lock conversation thread: %w", err)
+	}
+	return nil
+}
+
+// NextConversationNumber hands out the next display number (#1042).
+func (tx *Tx) NextConversationNumber(ctx context.Context) (int64, error) {
+	var n int64
+	err := tx.tx.QueryRowContext(ctx, `UPDATE counters SET value = value + 1 WHERE name = 'conversation_number' RETURNING value`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("next conversation number: %w", mapErr(err))
+	}
+	return n, nil
+}
+
+// InsertConversation stores a new conversation (Number must be set) and sets c.ID. Tags are not
+// written; use SetConversationTags.
+func (tx *Tx) InsertConversation(ctx context.Context, c *Conversation) error {
+	now := Now()
+	if c.CreatedAt == 0 {
+		c.CreatedAt = now
+	}
+	c.UpdatedAt = c.CreatedAt
+	if c.LastActivityAt == 0 {
+		c.LastActivityAt = c.CreatedAt
+	}
+	if c.Status == "" {
+		c.Status = "open"
+	}
+	if c.Priority == "" {
+		c.Priority = "none"
+	}
+	id, err := tx.insert(ctx, `INSERT INTO conversations (number, inbox_id, channel_id, contact_id, thread_key,
+		subject, preview, status, snoozed_until, spam, trashed_at, assignee_id, previous_assignee_id, team_id,
+		priority, created_at, updated_at, closed_at, last_activity_at, last_inbound_at, last_outbound_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
+		c.Number, c.InboxID, c.ChannelID, c.ContactID, c.ThreadKey,
+		c.Subject, c.Preview, c.Status, c.SnoozedUntil, b2i(c.Spam), c.TrashedAt, c.AssigneeID, c.PreviousAssigneeID, c.TeamID,
+		c.Priority, c.CreatedAt, c.UpdatedAt, c.ClosedAt, c.LastActivityAt, c.LastInboundAt, c.LastOutboundAt)
+	if err != nil {
+		return fmt.Errorf("insert conversation: %w", err)
+	}
+	c.ID = id
+	return nil
+}
+
+// UpdateConversation writes every mutable field of c (not its tags) and bumps updated_at.
+// Callers read the row with Tx.Conversation first, which locks it on PostgreSQL.
+func (tx *Tx) UpdateConversation(ctx context.Context, c *Conversation) error {
+	c.UpdatedAt = Now()
+	res, err := tx.exec(ctx, `UPDATE conversations SET inbox_id = $2, channel_id = $3, contact_id = $4,
+		thread_key = $5, subject = $6, preview = $7, status = $8, snoozed_until = $9, spam = $10, trashed_at = $11,
+		assignee_id = $12, previous_assignee_id = $13, team_id = $14, priority = $15, updated_at = $16,
+		closed_at = $17, last_activity_at = $18, last_inbound_at = $19, last_outbound_at = $20
+		WHERE id = $1`,
+		c.ID, c.InboxID, c.ChannelID, c.ContactID,
+		c.ThreadKey, c.Subject, c.Preview, c.Status, c.SnoozedUntil, b2i(c.Spam), c.TrashedAt,
+		c.AssigneeID, c.PreviousAssigneeID, c.TeamID, c.Priority, c.UpdatedAt,
+		c.ClosedAt, c.LastActivityAt, c.LastInboundAt, c.LastOutboundAt)
+	if err != nil {
+		return fmt.Errorf("update conversation %d: %w", c.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// forUpdate locks the selected rows on PostgreSQL; SQLite's single writer needs no row locks.
+func (tx *Tx) forUpdate() string {
+	if tx.dialect == Postgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+// Conversation reads a conversation with its tags inside the transaction, locking the row on
+// PostgreSQL so a read-modify-write cannot lose a concurrent change.
+func (tx *Tx) Conversation(ctx context.Context, id int64) (*Conversation, error) {
+	c, err := scanConversation(tx.tx.QueryRowContext(ctx, `SELECT `+conversationColumns+`
+		FROM conversations c WHERE c.id = $1`+tx.forUpdate(), id), false)
+	if err != nil {
+		return nil, err
+	}
+	list := []Conversation{*c}
+	if err := loadTags(ctx, tx.tx, list); err != nil {
+		return nil, err
+	}
+	return &list[0], nil
+}
+
+// ConversationByThread returns the latest conversation that is not in the trash with the given
+// channel and thread key, locked for update.
+func (tx *Tx) ConversationByThread(ctx context.Context, channelID int64, threadKey string) (*Conversation, error) {
+	c, err := scanConversation(tx.tx.QueryRowContext(ctx, `SELECT `+conversationColumns+`
+		FROM conversations c WHERE c.channel_id = $1 AND c.thread_key = $2 AND c.trashed_at IS NULL
+		ORDER BY c.id DESC LIMIT 1`+tx.forUpdate(), channelID, threadKey), false)
+	if err != nil {
+		return nil, err
+	}
+	list := []Conversation{*c}
+	if err := loadTags(ctx, tx.tx, list); err != nil {
+		return nil, err
+	}
+	return &list[0], nil
+}
+
+// Conversation returns a conversation with its tags and whether it is unread for userID.
+func (s *Store) Conversation(ctx context.Context, id, userID int64) (*Conversation, error) {
+	c, err := scanConversation(s.read.QueryRowContext(ctx, `SELECT `+conversationColumns+`, `+unreadColumn("$2")+`
+		FROM conversations c WHERE c.id = $1`, id, userID), true)
+	if err != nil {
+		return nil, err
+	}
+	list := []Conversation{*c}
+	if err := loadTags(ctx, s.read, list); err != nil {
+		return nil, err
+	}
+	return &list[0], nil
+}
+
+func loadTags(ctx context.Context, q queryer, list []Conversation) error {
+	if len(list) == 0 {
+		return nil
+	}
+	var a qargs
+	ph := make([]string, len(list))
+	index := make(map[int64]int, len(list))
+	for i, c := range list {
+		ph[i] = a.add(c.ID)
+		index[c.ID] = i
+		list[i].Tags = []string{}
+	}
+	rows, err := q.QueryContext(ctx, `SELECT conversation_id, tag FROM conversation_tags
+		WHERE conversation_id IN (`+strings.Join(ph, ", ")+`) ORDER BY tag`, a.args...)
+	if err != nil {
+		return fmt.Errorf("load tags: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var tag string
+		if err := rows.Scan(&id, &tag); err != nil {
+			return err
+		}
+		i := index[id]
+		list[i].Tags = append(list[i].Tags, tag)
+	}
+	return rows.Err()
+}
+
+// SetConversationTags replaces the conversation's tags.
+func (tx *Tx) SetConversationTags(ctx context.Context, conversationID int64, tags []string) error {
+	if _, err := tx.exec(ctx, `DELETE FROM conversation_tags WHERE conversation_id = $1`, conversationID); err != nil {
+		return fmt.Errorf("clear tags: %w", err)
+	}
+	for _, t := range tags {
+		if _, err := tx.exec(ctx, `INSERT INTO conversation_tags (conversation_id, tag) VALUES ($1, $2)
+			ON CONFLICT (conversation_id, tag) DO NOTHING`, conversationID, t); err != nil {
+			return fmt.Errorf("add tag: %w", err)
+		}
+	}
+	return nil
+}
+
+// MarkConversationRead records that the user has read the conversation up to at.
+func (tx *Tx) MarkConversationRead(ctx context.Context, conversationID, userID, at int64) error {
+	_, err := tx.exec(ctx, `INSERT INTO conversation_reads (conversation_id, user_id, read_at) VALUES ($1, $2, $3)
+		ON CONFLICT (conversation_id, user_id) DO UPDATE SET read_at = excluded.read_at`, conversationID, userID, at)
+	if err != nil {
+		return fmt.Errorf("mark conversation read: %w", err)
+	}
+	return nil
+}
+
+// ClearConversationReads makes the conversation unread for everyone (a new inbound message
+// arrived), whatever the clocks of the provider and the readers say.
+func (tx *Tx) ClearConversationReads(ctx context.Context, conversationID int64) error {
+	if _, err := tx.exec(ctx, `DELETE FROM conversation_reads WHERE conversation_id = $1`, conversationID); err != nil {
+		return fmt.Errorf("clear conversation reads: %w", err)
+	}
+	return nil
+}
+
+// InboxVisibleTo reports whether the inbox exists and the user may see its conversations.
+func (tx *Tx) InboxVisibleTo(ctx context.Context, u *User, inboxID int64) (bool, error) {
+	var n int
+	var err error
+	if u.IsAdmin() {
+		err = tx.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM inboxes WHERE id = $1`, inboxID).Scan(&n)
+	} else {
+		err = tx.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (`+VisibleInboxes("$1")+`) v WHERE v.id = $2`,
+			u.ID, inboxID).Scan(&n)
+	}
+	if err != nil {
+		return false, fmt.Errorf("inbox visibility: %w", err)
+	}
+	return n > 0, nil
+}
+
+// ConversationFilter selects conversations for a list. Zero values do not filter.
+type ConversationFilter struct {
+	// ForUser computes Unread for this user; when VisibleOnly it also limits the list to the
+	// inboxes the user may see (agents), else every inbox (admins).
+	ForUser     int64
+	VisibleOnly bool
+
+	InboxID    *int64
+	Status     string // open | closed
+	AssigneeID *int64
+	Unassigned bool
+	TeamID     *int64
+	ChannelID  *int64
+	ContactID  *int64
+	Tag        string
+	Priority   string
+	// Q is full-text search over subjects, message text and comments (search_index), and a
+	// substring match over the contact's name, emails and phones.
+	Q string
+	// Spam and Trashed select the spam or trash instead of excluding them.
+	Spam    bool
+	Trashed bool
+	// AnyState lists spam and trash along with the rest (a contact's history), ignoring Spam
+	// and Trashed.
+	AnyState bool
+
+	Oldest bool // sort oldest activity first instead of newest
+	// After continues a list after the row with this sort position (from the last page's
+	// NextConversationCursor).
+	After *ConversationCursor
+	Limit int
+}
+
+// ConversationCursor is a keyset position in a conversation list.
+type ConversationCursor struct {
+	LastActivityAt int64
+	ID             int64
+}
+
+// String encodes the cursor; ParseConversationCursor reads it back.
+func (c ConversationCursor) String() string {
+	return strconv.FormatInt(c.LastActivityAt, 10) + "." + strconv.FormatInt(c.ID, 10)
+}
+
+// ParseConversationCursor reads a cursor made by ConversationCursor.String.
+func ParseConversationCursor(s string) (ConversationCursor, error) {
+	at, id, ok := strings.Cut(s, ".")
+	if !ok {
+		return ConversationCursor{}, errors.New("malformed cursor")
+	}
+	a, err1 := strconv.ParseInt(at, 10, 64)
+	i, err2 := strconv.ParseInt(id, 10, 64)
+	if err1 != nil || err2 != nil || i <= 0 {
+		return ConversationCursor{}, errors.New("malformed cursor")
+	}
+	return ConversationCursor{LastActivityAt: a, ID: i}, nil
+}
+
+// Conversations lists conversations matching f by last activity. next is nil at the end.
+func (s *Store) Conversations(ctx context.Context, f ConversationFilter) (list []Conversation, next *ConversationCursor, err error) {
+	var a qargs
+	user := a.add(f.ForUser)
+	where := []string{}
+	if f.VisibleOnly {
+		where = append(where, `c.inbox_id IN (`+VisibleInboxes(user)+`)`)
+	}
+	if f.InboxID != nil {
+		where = append(where, `c.inbox_id = `+a.add(*f.InboxID))
+	}
+	if f.Status != "" {
+		where = append(where, `c.status = `+a.add(f.Status))
+	}
+	if f.Unassigned {
+		where = append(where, `c.assignee_id IS NULL`)
+	} else if f.AssigneeID != nil {
+		where = append(where, `c.assignee_id = `+a.add(*f.AssigneeID))
+	}
+	if f.TeamID != nil {
+		where = append(where, `c.team_id = `+a.add(*f.TeamID))
+	}
+	if f.ChannelID != nil {
+		where = append(where, `c.channel_id = `+a.add(*f.ChannelID))
+	}
+	if f.ContactID != nil {
+		where = append(where, `c.contact_id = `+a.add(*f.ContactID))
+	}
+	if f.Tag != "" {
+		where = append(where, `EXISTS (SELECT 1 FROM conversation_tags ctg WHERE ctg.conversation_id = c.id AND ctg.tag = `+a.add(f.Tag)+`)`)
+	}
+	if f.Priority != "" {
+		where = append(where, `c.priority = `+a.add(f.Priority))
+	}
+	switch {
+	case f.AnyState:
+	case f.Spam:
+		where = append(where, `c.spam = 1`)
+	default:
+		where = append(where, `c.spam = 0`)
+	}
+	switch {
+	case f.AnyState:
+	case f.Trashed:
+		where = append(where, `c.trashed_at IS NOT NULL`)
+	default:
+		where = append(where, `c.trashed_at IS NULL`)
+	}
+	if q := cleanSearchText(f.Q); strings.TrimSpace(q) != "" {
+		where = append(where, s.searchClause(&a, q))
+	}
+	order := "DESC"
+	cmp := "<"
+	if f.Oldest {
+		order, cmp = "ASC", ">"
+	}
+	if f.After != nil {
+		at, id := a.add(f.After.LastActivityAt), a.add(f.After.ID)
+		where = append(where, `(c.last_activity_at `+cmp+` `+at+` OR (c.last_activity_at = `+at+` AND c.id `+cmp+` `+id+`))`)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	query := `SELECT ` + conversationColumns + `, ` + unreadColumn(user) + ` FROM conversations c
+		WHERE ` + whereSQL(where) + `
+		ORDER BY c.last_activity_at ` + order + `, c.id ` + order + ` LIMIT ` + strconv.Itoa(limit+1)
+	rows, err := s.read.QueryContext(ctx, query, a.args...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list conversations: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		c, err := scanConversation(rows, true)
+		if err != nil {
+			return nil, nil, err
+		}
+		list = append(list, *c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("list conversations: %w", err)
+	}
+	if len(list) > limit {
+		list = list[:limit]
+		last := list[limit-1]
+		next = &ConversationCursor{LastActivityAt: last.LastActivityAt, ID: last.ID}
+	}
+	if err := loadTags(ctx, s.read, list); err != nil {
+		return nil, nil, err
+	}
+	return list, next, nil
+}
+
+func whereSQL(conds []string) string {
+	if len(conds) == 0 {
+		return "1 = 1"
+	}
+	return strings.Join(conds, " AND ")
+}
