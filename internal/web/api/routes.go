@@ -29,7 +29,11 @@ type Route struct {
 	Access  Access
 	Scope   Scope
 	MaxBody int64 // 0 means maxBody
-	Handle  func(s *Server, w http.ResponseWriter, r *http.Request) error
+	// QueryToken also accepts the API token as ?hapikey=<token> (HubSpot's developer-key
+	// parameter) when no Authorization header is sent; the custom channels API sets it so
+	// HubSpot integrations port unchanged. The token is checked exactly like a bearer token.
+	QueryToken bool
+	Handle     func(s *Server, w http.ResponseWriter, r *http.Request) error
 }
 
 // routes is the route table. Add a route here, to openapi.json, and the matrix test follows.
@@ -41,6 +45,7 @@ func (s *Server) routes() []Route {
 	rts = append(rts, contactRoutes()...)
 	rts = append(rts, jobRoutes()...)
 	rts = append(rts, customChannelRoutes()...)
+	rts = append(rts, openapiRoutes()...)
 	return rts
 }
 
