@@ -42,7 +42,7 @@ func TestKilledDuringIngestLosesNothing(t *testing.T) {
 				"deliveryIdentifier": map[string]string{"type": "CHANNEL_SPECIFIC_OPAQUE_ID", "value": "business-1"},
 			}, &accountResp)
 
-			const publishers, perPublisher, threads = 4, 60, 12
+			const publishers, perPublisher, threads = 4, 100, 12
 			var acked atomic.Int64
 			var wg sync.WaitGroup
 			for p := range publishers {
@@ -92,7 +92,7 @@ func TestKilledDuringIngestLosesNothing(t *testing.T) {
 				select {
 				case <-done:
 					break loop
-				case <-time.After(time.Duration(150+rand.IntN(350)) * time.Millisecond):
+				case <-time.After(time.Duration(100+rand.IntN(250)) * time.Millisecond):
 					srv.kill()
 					kills++
 					srv.start()
