@@ -61,7 +61,10 @@ func (s *Service) Inbox(ctx context.Context, viewer *store.User, id int64) (*sto
 }
 
 // checkInboxGrants validates access with its grants and that every user and team exists.
-func checkInboxGrants(ctx context.Context, tx *store.Tx, in *store.Inbox) error {
+// A deactivated user may not be granted access, but one granted before deactivation keeps the
+// grant (it is harmless while they cannot sign in, and restored with them), so users already in
+// granted are not refused: otherwise deactivating a member would block every edit of the inbox.
+func checkInboxGrants(ctx context.Context, tx *store.Tx, in *store.Inbox, granted []int64) error {
 	switch in.Access {
 	case AccessEveryone:
 		if len(in.UserIDs) > 0 || len(in.TeamIDs) > 0 {
@@ -78,7 +81,7 @@ func checkInboxGrants(ctx context.Context, tx *store.Tx, in *store.Inbox) error 
 		} else if err != nil {
 			return err
 		}
-		if u.DeactivatedAt != nil {
+		if u.DeactivatedAt != nil && !slices.Contains(granted, uid) {
 			return problem.Field("user_deactivated", "user_ids", fmt.Sprintf("user %d is deactivated", uid))
 		}
 	}
@@ -106,7 +109,7 @@ func (s *Service) CreateInbox(ctx context.Context, actor *store.User, in NewInbo
 		inbox.Access = AccessEveryone
 	}
 	err = s.Store.InTx(ctx, func(tx *store.Tx) error {
-		if err := checkInboxGrants(ctx, tx, inbox); err != nil {
+		if err := checkInboxGrants(ctx, tx, inbox, nil); err != nil {
 			return err
 		}
 		if err := tx.CreateInbox(ctx, inbox); err != nil {
@@ -159,7 +162,7 @@ func (s *Service) UpdateInbox(ctx context.Context, actor *store.User, id int64, 
 		if p.TeamIDs != nil {
 			in.TeamIDs = normalizeIDs(*p.TeamIDs)
 		}
-		if err := checkInboxGrants(ctx, tx, in); err != nil {
+		if err := checkInboxGrants(ctx, tx, in, before.UserIDs); err != nil {
 			return err
 		}
 		if !sameIDs(before.UserIDs, in.UserIDs) {

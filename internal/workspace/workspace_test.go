@@ -712,3 +712,33 @@ func TestUserListing(t *testing.T) {
 		}
 	})
 }
+
+// Deactivating a member must not block later edits of the inbox they were granted, while a
+// deactivated user still cannot be newly granted access.
+func TestInboxEditAfterMemberDeactivated(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		ws := newService(s)
+		admin := mustUser(t, ws, nil, "admin@example.com", "admin")
+		member := mustUser(t, ws, admin, "member@example.com", "agent")
+		other := mustUser(t, ws, admin, "other@example.com", "agent")
+		inbox, err := ws.CreateInbox(ctx, admin, workspace.NewInbox{Name: "VIP", Access: "specific", UserIDs: []int64{member.ID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		yes := true
+		for _, u := range []*store.User{member, other} {
+			if _, err := ws.UpdateUser(ctx, admin, u.ID, workspace.UserPatch{Deactivated: &yes}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		name := "VIP customers"
+		got, err := ws.UpdateInbox(ctx, admin, inbox.ID, workspace.InboxPatch{Name: &name})
+		if err != nil || got.Name != name {
+			t.Fatalf("rename after deactivation: %+v %v", got, err)
+		}
+		grant := []int64{member.ID, other.ID}
+		_, err = ws.UpdateInbox(ctx, admin, inbox.ID, workspace.InboxPatch{UserIDs: &grant})
+		wantCode(t, err, "user_deactivated")
+	})
+}
