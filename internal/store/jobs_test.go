@@ -261,12 +261,14 @@ func TestClaimExpiredLease(t *testing.T) {
 		ctx := context.Background()
 		id := enqueue(t, s, store.NewJob{Kind: "k", OrderingKey: "conv-1"})
 		next := enqueue(t, s, store.NewJob{Kind: "k", OrderingKey: "conv-1"})
-		j, err := s.ClaimJob(ctx, "dead", nil, 20*time.Millisecond)
+		// The lease is long enough that a loaded CI machine cannot let it lapse before the
+		// first claimNone, and the sleep outlasts it.
+		j, err := s.ClaimJob(ctx, "dead", nil, 400*time.Millisecond)
 		if err != nil || j.ID != id {
 			t.Fatalf("claim: %v %+v", err, j)
 		}
 		claimNone(t, s, "alive")
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(500 * time.Millisecond)
 		// The dead node's job comes back first; its successor still waits.
 		j = claim(t, s, "alive")
 		if j.ID != id || j.Attempts != 2 || j.LockedBy != "alive" {
