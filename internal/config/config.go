@@ -27,6 +27,9 @@ type Config struct {
 	LogLevel      string // debug | info | warn | error
 	Workers       int
 	ShutdownGrace time.Duration
+	// EventRetention is how long the realtime event log keeps events; a client resuming from
+	// before it is told to resync.
+	EventRetention time.Duration
 }
 
 // setting describes one setting: its flag, its variable, its default and whether it is secret.
@@ -39,7 +42,7 @@ type setting struct {
 // Bind registers the settings on fs and returns a function that resolves them after fs.Parse:
 // flag if given, else the environment (or its _FILE), else the default.
 func Bind(fs *flag.FlagSet, c *Config) func() error {
-	var workers, grace string
+	var workers, grace, retention string
 	settings := []setting{
 		{"addr", "PARLEY_ADDR", "localhost:8080", "address to listen on", false, &c.Addr},
 		{"data-dir", "PARLEY_DATA_DIR", "./parley-data", "directory for the SQLite database and files", false, &c.DataDir},
@@ -51,6 +54,7 @@ func Bind(fs *flag.FlagSet, c *Config) func() error {
 		{"log-level", "PARLEY_LOG_LEVEL", "info", "log level: debug, info, warn or error", false, &c.LogLevel},
 		{"workers", "PARLEY_WORKERS", "4", "background job workers in this process", false, &workers},
 		{"shutdown-grace", "PARLEY_SHUTDOWN_GRACE", "30s", "how long shutdown waits for in-flight requests and jobs", false, &grace},
+		{"event-retention", "PARLEY_EVENT_RETENTION", "168h", "how long realtime events are kept for clients to resume", false, &retention},
 	}
 	given := map[string]*string{}
 	for _, s := range settings {
@@ -87,6 +91,11 @@ func Bind(fs *flag.FlagSet, c *Config) func() error {
 			return fmt.Errorf("shutdown-grace: want a duration like 30s, got %q", grace)
 		}
 		c.ShutdownGrace = d
+		r, err := time.ParseDuration(retention)
+		if err != nil || r < time.Minute {
+			return fmt.Errorf("event-retention: want a duration of at least 1m like 168h, got %q", retention)
+		}
+		c.EventRetention = r
 		return c.validate()
 	}
 }
@@ -133,6 +142,7 @@ func (c *Config) Print(w io.Writer) {
 	fmt.Fprintf(w, "  log             %s, %s\n", c.LogFormat, c.LogLevel)
 	fmt.Fprintf(w, "  workers         %d\n", c.Workers)
 	fmt.Fprintf(w, "  shutdown-grace  %s\n", c.ShutdownGrace)
+	fmt.Fprintf(w, "  event-retention %s\n", c.EventRetention)
 }
 
 func mask(s string) string {

@@ -61,6 +61,7 @@ func audit(ctx context.Context, tx *store.Tx, actor *store.User, action, targetT
 	if targetID != 0 {
 		e.TargetID = &targetID
 	}
+	recordAccessChange(tx, action, targetID, data)
 	return tx.AddAuditEntry(ctx, e)
 }
 

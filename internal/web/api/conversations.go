@@ -12,6 +12,7 @@ import (
 	"github.com/parley-inbox/parley/internal/inbox"
 	"github.com/parley-inbox/parley/internal/problem"
 	"github.com/parley-inbox/parley/internal/store"
+	"github.com/parley-inbox/parley/internal/view"
 )
 
 // conversationRoutes are the conversation endpoints: list and search, read, change, timeline,
@@ -29,100 +30,22 @@ func conversationRoutes() []Route {
 	}
 }
 
-type conversationJSON struct {
-	ID                 int64    `json:"id"`
-	Number             int64    `json:"number"`
-	InboxID            int64    `json:"inbox_id"`
-	ChannelID          *int64   `json:"channel_id"`
-	ContactID          *int64   `json:"contact_id"`
-	Subject            string   `json:"subject"`
-	Preview            string   `json:"preview"`
-	Status             string   `json:"status"`
-	SnoozedUntil       *string  `json:"snoozed_until"`
-	Spam               bool     `json:"spam"`
-	Trashed            bool     `json:"trashed"`
-	TrashedAt          *string  `json:"trashed_at"`
-	AssigneeID         *int64   `json:"assignee_id"`
-	PreviousAssigneeID *int64   `json:"previous_assignee_id"`
-	TeamID             *int64   `json:"team_id"`
-	Priority           string   `json:"priority"`
-	Tags               []string `json:"tags"`
-	Unread             bool     `json:"unread"`
-	CreatedAt          string   `json:"created_at"`
-	UpdatedAt          string   `json:"updated_at"`
-	ClosedAt           *string  `json:"closed_at"`
-	LastActivityAt     string   `json:"last_activity_at"`
-	LastInboundAt      *string  `json:"last_inbound_at"`
-	LastOutboundAt     *string  `json:"last_outbound_at"`
-}
+// The conversation, message and comment views are shared with the realtime event log
+// (internal/view), so an event carries exactly what these endpoints answer.
+type (
+	conversationJSON = view.Conversation
+	messageJSON      = view.Message
+	commentJSON      = view.Comment
+)
 
-func toConversationJSON(c *store.Conversation) conversationJSON {
-	tags := c.Tags
-	if tags == nil {
-		tags = []string{}
-	}
-	return conversationJSON{
-		ID: c.ID, Number: c.Number, InboxID: c.InboxID, ChannelID: c.ChannelID, ContactID: c.ContactID,
-		Subject: c.Subject, Preview: c.Preview, Status: c.Status, SnoozedUntil: timePtrJSON(c.SnoozedUntil),
-		Spam: c.Spam, Trashed: c.TrashedAt != nil, TrashedAt: timePtrJSON(c.TrashedAt),
-		AssigneeID: c.AssigneeID, PreviousAssigneeID: c.PreviousAssigneeID, TeamID: c.TeamID,
-		Priority: c.Priority, Tags: tags, Unread: c.Unread,
-		CreatedAt: timeJSON(c.CreatedAt), UpdatedAt: timeJSON(c.UpdatedAt), ClosedAt: timePtrJSON(c.ClosedAt),
-		LastActivityAt: timeJSON(c.LastActivityAt), LastInboundAt: timePtrJSON(c.LastInboundAt),
-		LastOutboundAt: timePtrJSON(c.LastOutboundAt),
-	}
-}
+func toConversationJSON(c *store.Conversation) conversationJSON { return view.NewConversation(c) }
 
-type messageJSON struct {
-	ID             int64           `json:"id"`
-	ConversationID int64           `json:"conversation_id"`
-	ChannelID      *int64          `json:"channel_id"`
-	Direction      string          `json:"direction"`
-	AuthorID       *int64          `json:"author_id"`
-	Sender         json.RawMessage `json:"sender"`
-	Recipients     json.RawMessage `json:"recipients"`
-	Text           string          `json:"text"`
-	HTML           string          `json:"html"`
-	Attachments    json.RawMessage `json:"attachments"`
-	Status         string          `json:"status"`
-	FailureReason  string          `json:"failure_reason"`
-	ExternalID     *string         `json:"external_id"`
-	InReplyToID    *int64          `json:"in_reply_to_id"`
-	CreatedAt      string          `json:"created_at"`
-	UpdatedAt      string          `json:"updated_at"`
-}
+// rawJSONOr keeps a stored JSON column renderable even if it is empty.
+func rawJSONOr(raw json.RawMessage, def string) json.RawMessage { return view.RawOr(raw, def) }
 
-// rawOr keeps a stored JSON column renderable even if it is empty.
-func rawJSONOr(raw json.RawMessage, def string) json.RawMessage {
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return json.RawMessage(def)
-	}
-	return raw
-}
+func toMessageJSON(m *store.Message) messageJSON { return view.NewMessage(m) }
 
-func toMessageJSON(m *store.Message) messageJSON {
-	return messageJSON{
-		ID: m.ID, ConversationID: m.ConversationID, ChannelID: m.ChannelID, Direction: m.Direction,
-		AuthorID: m.AuthorID, Sender: rawJSONOr(m.Sender, "{}"), Recipients: rawJSONOr(m.Recipients, "[]"),
-		Text: m.Text, HTML: m.HTML, Attachments: rawJSONOr(m.Attachments, "[]"), Status: m.Status,
-		FailureReason: m.FailureReason, ExternalID: m.ExternalID, InReplyToID: m.InReplyToID,
-		CreatedAt: timeJSON(m.CreatedAt), UpdatedAt: timeJSON(m.UpdatedAt),
-	}
-}
-
-type commentJSON struct {
-	ID             int64           `json:"id"`
-	ConversationID int64           `json:"conversation_id"`
-	AuthorID       int64           `json:"author_id"`
-	Body           string          `json:"body"`
-	Mentions       json.RawMessage `json:"mentions"`
-	CreatedAt      string          `json:"created_at"`
-}
-
-func toCommentJSON(c *store.Comment) commentJSON {
-	return commentJSON{ID: c.ID, ConversationID: c.ConversationID, AuthorID: c.AuthorID, Body: c.Body,
-		Mentions: rawJSONOr(c.Mentions, "{}"), CreatedAt: timeJSON(c.CreatedAt)}
-}
+func toCommentJSON(c *store.Comment) commentJSON { return view.NewComment(c) }
 
 type eventJSON struct {
 	ID             int64           `json:"id"`

@@ -10,10 +10,10 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/parley-inbox/parley/internal/problem"
 	"github.com/parley-inbox/parley/internal/store"
+	"github.com/parley-inbox/parley/internal/view"
 )
 
 // maxBody is the default request body limit; routes that take uploads set their own.
@@ -179,9 +179,7 @@ func decodeCursor(r *http.Request) (string, error) {
 
 // timeJSON renders a unix-millisecond time as RFC 3339 in UTC with milliseconds, the one time
 // format of the API (e.g. "2025-01-02T15:04:05.000Z").
-func timeJSON(ms int64) string {
-	return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z07:00")
-}
+func timeJSON(ms int64) string { return view.Time(ms) }
 
 // timePtrJSON is timeJSON for optional times: nil stays null.
 func timePtrJSON(ms *int64) *string {

@@ -15,6 +15,7 @@ import (
 	"github.com/parley-inbox/parley/internal/auth"
 	"github.com/parley-inbox/parley/internal/inbox"
 	"github.com/parley-inbox/parley/internal/problem"
+	"github.com/parley-inbox/parley/internal/realtime"
 	"github.com/parley-inbox/parley/internal/store"
 )
 
@@ -28,6 +29,8 @@ type Server struct {
 	Log   *slog.Logger
 	// BaseURL is the public URL of this installation (links, webhook signatures, cookies' Secure flag).
 	BaseURL string
+	// Realtime serves GET /api/v1/realtime; nil answers 503 realtime_unavailable.
+	Realtime *realtime.Hub
 
 	// signIns throttles sign-in attempts per email and per client address (in memory, per node).
 	signIns signInLimiter
