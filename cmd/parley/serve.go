@@ -56,7 +56,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}}
 	svc.WakeJobs = runner.Wake
 
-	apiServer := &api.Server{Store: s, Inbox: svc, Log: log, BaseURL: c.BaseURL}
+	rt := newRealtimeNode(s, log)
+	apiServer := &api.Server{Store: s, Inbox: svc, Log: log, BaseURL: c.BaseURL, Realtime: rt.hub}
 	handler := routes(apiServer.Handler(), setup.Handler(ws, c.BaseURL, log), s)
 
 	ln, err := net.Listen("tcp", c.Addr)
@@ -83,6 +84,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		})
 	}
 	wg.Go(func() { housekeeping(jobsCtx, s, log) })
+	rt.start(&wg, c.EventRetention)
+	// Working hours start without anyone acting: offer waiting conversations again every half
+	// minute (ROUTE-4). Every other way of making room offers them at once.
+	wg.Go(func() { svc.RunRouting(jobsCtx, 30*time.Second) })
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("parley is running", "url", c.BaseURL, "listen", ln.Addr().String(), "database", string(s.Dialect()),
@@ -90,12 +95,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	select {
 	case err := <-serveErr:
+		rt.stop()
 		stopJobs()
 		wg.Wait()
 		return err
 	case <-ctx.Done():
 	}
 	log.Info("shutting down: finishing in-flight requests and jobs", "grace", c.ShutdownGrace)
+	rt.stop()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), c.ShutdownGrace)
 	defer cancel()
 	err = srv.Shutdown(shutdownCtx)

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/parley-inbox/parley/internal/events"
 	"github.com/parley-inbox/parley/internal/problem"
 	"github.com/parley-inbox/parley/internal/store"
 )
@@ -101,6 +102,7 @@ func (s *Service) Comment(ctx context.Context, actor *store.User, conversationID
 		if err := tx.InsertComment(ctx, com); err != nil {
 			return err
 		}
+		events.CommentCreated(tx, com, conv.InboxID)
 		return tx.IndexText(ctx, conv.ID, body)
 	})
 	if err != nil {

@@ -52,7 +52,10 @@ func (s *Service) Deliver(ctx context.Context, job *store.Job) error {
 			if err != nil || m.Status != "queued" {
 				return err
 			}
-			return tx.SetMessageStatus(ctx, msg.ID, "queued", truncate("retrying: "+sendErr.Error(), maxFailureReason))
+			if err := tx.SetMessageStatus(ctx, msg.ID, "queued", truncate("retrying: "+sendErr.Error(), maxFailureReason)); err != nil {
+				return err
+			}
+			return messageChanged(ctx, tx, msg.ID)
 		}); err != nil {
 			return errors.Join(sendErr, err)
 		}
@@ -107,7 +110,10 @@ func (s *Service) deliveryFailed(ctx context.Context, messageID int64, cause err
 		if err != nil || m.Status != "queued" {
 			return err
 		}
-		return tx.SetMessageStatus(ctx, messageID, "failed", truncate(cause.Error(), maxFailureReason))
+		if err := tx.SetMessageStatus(ctx, messageID, "failed", truncate(cause.Error(), maxFailureReason)); err != nil {
+			return err
+		}
+		return messageChanged(ctx, tx, messageID)
 	})
 	if err != nil {
 		return errors.Join(cause, err)
@@ -128,15 +134,23 @@ func (s *Service) deliverySent(ctx context.Context, msg *store.Message, external
 			if err != nil {
 				return err
 			}
+			changed := false
 			if m.Status == "queued" {
 				if err := tx.SetMessageStatus(ctx, m.ID, "sent", ""); err != nil {
 					return err
 				}
+				changed = true
 			}
 			if withExternal && externalID != "" && m.ExternalID == nil {
-				return tx.SetMessageExternalID(ctx, m.ID, externalID)
+				if err := tx.SetMessageExternalID(ctx, m.ID, externalID); err != nil {
+					return err
+				}
+				changed = true
 			}
-			return nil
+			if !changed {
+				return nil
+			}
+			return messageChanged(ctx, tx, m.ID)
 		})
 	}
 	err := record(true)
@@ -182,7 +196,10 @@ func (s *Service) UpdateMessageStatus(ctx context.Context, messageID int64, stat
 		if m.Status == status && m.FailureReason == failureReason {
 			return nil
 		}
-		return tx.SetMessageStatus(ctx, messageID, status, failureReason)
+		if err := tx.SetMessageStatus(ctx, messageID, status, failureReason); err != nil {
+			return err
+		}
+		return messageChanged(ctx, tx, messageID)
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/parley-inbox/parley/internal/events"
 	"github.com/parley-inbox/parley/internal/problem"
 	"github.com/parley-inbox/parley/internal/store"
 )
@@ -224,7 +225,11 @@ func (s *Service) MarkRead(ctx context.Context, actor *store.User, conversationI
 		return err
 	}
 	return s.Store.InTx(ctx, func(tx *store.Tx) error {
-		return tx.MarkConversationRead(ctx, conversationID, actor.ID, max(store.Now(), derefOr(c.LastInboundAt, 0)))
+		if err := tx.MarkConversationRead(ctx, conversationID, actor.ID, max(store.Now(), derefOr(c.LastInboundAt, 0))); err != nil {
+			return err
+		}
+		events.ConversationRead(tx, conversationID, c.InboxID, actor.ID)
+		return nil
 	})
 }
 

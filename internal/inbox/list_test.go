@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/parley-inbox/parley/internal/inbox"
 	"github.com/parley-inbox/parley/internal/store"
@@ -245,6 +246,10 @@ func TestCommentsAndTimeline(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s)
 		_, c := f.receive("t", "hello")
+		// Items of one millisecond sort by kind, not by when they happened: let the clock tick
+		// between the steps whose order the test checks.
+		tick := func() { time.Sleep(2 * time.Millisecond) }
+		tick()
 		com, err := f.svc.Comment(f.ctx, f.agent, c.ID, inbox.CommentInput{
 			Body:           "Can @admin@example.com look? cc @Seller@Example.com, not me@@x or mail@agent@example.com",
 			MentionTeamIDs: []int64{f.team.ID},
@@ -270,9 +275,11 @@ func TestCommentsAndTimeline(t *testing.T) {
 		_, err = f.svc.Comment(f.ctx, f.agent, c.ID, inbox.CommentInput{Body: "x", MentionTeamIDs: []int64{9999}})
 		wantCode(t, err, "unknown_mention")
 
+		tick()
 		if _, err := f.svc.Reply(f.ctx, f.agent, c.ID, inbox.ReplyInput{Text: "answer"}); err != nil {
 			t.Fatal(err)
 		}
+		tick()
 		f.update(f.agent, c.ID, inbox.Patch{Status: ptr("closed")})
 		items, err := f.svc.Timeline(f.ctx, f.agent, c.ID)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/parley-inbox/parley/internal/events"
 	"github.com/parley-inbox/parley/internal/problem"
 	"github.com/parley-inbox/parley/internal/store"
 )
@@ -101,7 +102,9 @@ func (s *Service) receiveOnce(ctx context.Context, in Inbound) (*store.Message, 
 	var msg *store.Message
 	var conv *store.Conversation
 	var duplicate bool
-	err := s.Store.InTx(ctx, func(tx *store.Tx) error {
+	// Receiving is the hot path under load: on SQLite concurrent receives share a transaction
+	// (group commit), each still returning only after its own work is committed.
+	err := s.Store.InGroupTx(ctx, func(tx *store.Tx) error {
 		msg, conv, duplicate = nil, nil, false
 		ch, err := tx.Channel(ctx, in.ChannelID)
 		if errors.Is(err, store.ErrNotFound) {
@@ -161,15 +164,18 @@ func (s *Service) receiveOnce(ctx context.Context, in Inbound) (*store.Message, 
 		if err := tx.InsertMessage(ctx, m); err != nil {
 			return err
 		}
+		events.MessageCreated(tx, m, c.InboxID)
 
 		text := messageText(m.Text, m.HTML)
 		if p := preview(text); p != "" {
 			c.Preview = p
 		}
 		c.LastActivityAt = max(c.LastActivityAt, in.At)
+		reopened := false
 		if in.Direction == "inbound" {
 			c.LastInboundAt = maxPtr(c.LastInboundAt, in.At)
 			if !created {
+				reopened = c.Status == "closed"
 				if err := s.wakeOnInbound(ctx, tx, c); err != nil {
 					return err
 				}
@@ -183,9 +189,16 @@ func (s *Service) receiveOnce(ctx context.Context, in Inbound) (*store.Message, 
 				return err
 			}
 		}
+		// Routing takes conversations opened or reopened by the customer (ROUTE-1, ROUTE-7).
+		if in.Direction == "inbound" && (created || reopened) {
+			if err := s.routeOnReceive(ctx, tx, ch, c, reopened); err != nil {
+				return err
+			}
+		}
 		if err := tx.UpdateConversation(ctx, c); err != nil {
 			return err
 		}
+		events.ConversationUpdated(tx, c)
 		if err := tx.IndexText(ctx, c.ID, text); err != nil {
 			return err
 		}
@@ -320,6 +333,7 @@ func (s *Service) threadConversation(ctx context.Context, tx *store.Tx, ch *stor
 	if err := tx.InsertConversation(ctx, c); err != nil {
 		return nil, false, err
 	}
+	events.ConversationCreated(tx, c)
 	if err := addEventAt(ctx, tx, c.ID, nil, "created", map[string]any{
 		"channel_id": ch.ID, "direction": in.Direction,
 	}, in.At); err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/parley-inbox/parley/internal/channel"
+	"github.com/parley-inbox/parley/internal/events"
 	"github.com/parley-inbox/parley/internal/problem"
 	"github.com/parley-inbox/parley/internal/store"
 )
@@ -93,6 +94,7 @@ func (s *Service) Reply(ctx context.Context, actor *store.User, conversationID i
 		if err := tx.InsertMessage(ctx, msg); err != nil {
 			return err
 		}
+		events.MessageCreated(tx, msg, c.InboxID)
 		if _, err := tx.EnqueueJob(ctx, store.NewJob{
 			Kind:        DeliverJob,
 			Payload:     map[string]int64{"message_id": msg.ID},
@@ -114,10 +116,12 @@ func (s *Service) Reply(ctx context.Context, actor *store.User, conversationID i
 		if err := tx.UpdateConversation(ctx, c); err != nil {
 			return err
 		}
+		events.ConversationUpdated(tx, c)
 		// Whoever replies has read the conversation.
 		if err := tx.MarkConversationRead(ctx, c.ID, actor.ID, max(now, derefOr(c.LastInboundAt, 0))); err != nil {
 			return err
 		}
+		events.ConversationRead(tx, c.ID, c.InboxID, actor.ID)
 		return tx.IndexText(ctx, c.ID, text)
 	})
 	if err != nil {

@@ -3,6 +3,7 @@ package inbox
 import (
 	"encoding/json"
 	"log/slog"
+	"time"
 
 	"github.com/parley-inbox/parley/internal/channel"
 	"github.com/parley-inbox/parley/internal/store"
@@ -20,6 +21,8 @@ type Service struct {
 	// WakeJobs, when set, is called after a commit that enqueued jobs so that a worker in this
 	// process starts on them at once instead of at its next poll.
 	WakeJobs func()
+	// Now, when set, is the clock routing decides by (working hours, availability); tests fix it.
+	Now func() time.Time
 }
 
 // wakeJobs nudges the job runner; it is safe when no runner is wired (tests, CLI).

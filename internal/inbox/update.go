@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/parley-inbox/parley/internal/events"
 	"github.com/parley-inbox/parley/internal/problem"
 	"github.com/parley-inbox/parley/internal/store"
 )
@@ -63,7 +64,11 @@ func (s *Service) Update(ctx context.Context, actor *store.User, conversationID 
 			return conversationNotFound(conversationID)
 		}
 		u := &updater{ctx: ctx, tx: tx, actor: actor, c: c, now: store.Now()}
-		return u.apply(p)
+		before := *c
+		if err := u.apply(p); err != nil {
+			return err
+		}
+		return s.routeAfterUpdate(ctx, tx, &before, c)
 	})
 	if err != nil {
 		return nil, err
@@ -130,11 +135,18 @@ type updater struct {
 	c       *store.Conversation
 	now     int64
 	changed bool
+	// explain is merged into the data of an assignment's event: routing's reasons (ROUTE-6).
+	explain map[string]any
 }
 
+// event appends a timeline event; a nil actor (routing) records an automatic action.
 func (u *updater) event(typ string, data map[string]any) error {
 	u.changed = true
-	return addEvent(u.ctx, u.tx, u.c.ID, &u.actor.ID, typ, data)
+	var actorID *int64
+	if u.actor != nil {
+		actorID = &u.actor.ID
+	}
+	return addEvent(u.ctx, u.tx, u.c.ID, actorID, typ, data)
 }
 
 func (u *updater) apply(p Patch) error {
@@ -260,7 +272,11 @@ func (u *updater) apply(p Patch) error {
 	if !u.changed {
 		return nil
 	}
-	return u.tx.UpdateConversation(u.ctx, c)
+	if err := u.tx.UpdateConversation(u.ctx, c); err != nil {
+		return err
+	}
+	events.ConversationUpdated(u.tx, c)
+	return nil
 }
 
 // move puts the conversation in another inbox. The actor must see that inbox; an assignee who
@@ -275,6 +291,7 @@ func (u *updater) move(inboxID int64) error {
 	}
 	from := u.c.InboxID
 	u.c.InboxID = inboxID
+	events.ConversationRemoved(u.tx, u.c.ID, from, "moved")
 	if err := u.event("moved", map[string]any{"from_inbox_id": from, "to_inbox_id": inboxID}); err != nil {
 		return err
 	}
@@ -328,6 +345,9 @@ func (u *updater) setAssignee(id *int64, reason string) error {
 		return notMember
 	}
 	data := map[string]any{"assignee_id": assignee.ID, "reason": reason}
+	for k, v := range u.explain {
+		data[k] = v
+	}
 	if c.AssigneeID != nil {
 		prev := *c.AssigneeID
 		c.PreviousAssigneeID = &prev

@@ -20,6 +20,7 @@ const (
 	ScopeConversation       // {id} is a conversation
 	ScopeContact            // {id} is a contact (visible through a conversation the caller may see)
 	ScopeInbox              // {id} is an inbox
+	ScopeChannel            // {id} is a channel (visible through its inbox)
 )
 
 // Route is one entry of the route table.
@@ -45,6 +46,8 @@ func (s *Server) routes() []Route {
 	rts = append(rts, contactRoutes()...)
 	rts = append(rts, jobRoutes()...)
 	rts = append(rts, customChannelRoutes()...)
+	rts = append(rts, routingRoutes()...)
+	rts = append(rts, realtimeRoutes()...)
 	rts = append(rts, openapiRoutes()...)
 	return rts
 }
