@@ -28,6 +28,10 @@ Usage:
   parley token create --email E --name N    print a new API token for the user
   parley webhook-listen --secret S [--listen 127.0.0.1:9000]
                                   a webhook target that verifies signatures and prints events
+  parley seed [--conversations N] [--messages M] [--users U] [--teams T] [--inboxes I] [--contacts C] [--force]
+                                  fill the database with a generated installation for benchmarks
+  parley bench SCENARIO [flags]   run a benchmark (ingest, deliver, connections, list, search, startup);
+                                  "parley bench --help" lists them
   parley version                  print the version
 
 Every command takes --data-dir and --database-url (or PARLEY_DATA_DIR, PARLEY_DATABASE_URL);
@@ -68,6 +72,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return tokenCommand(ctx, rest, stdout, stderr)
 	case "webhook-listen":
 		return webhookListen(ctx, rest, stdout, stderr)
+	case "seed":
+		return seedCommand(ctx, rest, stdout, stderr)
+	case "bench":
+		return benchCommand(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "parley", version())
 		return nil

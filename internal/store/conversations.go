@@ -70,8 +70,14 @@ func (tx *Tx) LockConversationThread(ctx context.Context, channelID int64, threa
 
 // NextConversationNumber hands out the next display number (#1042).
 func (tx *Tx) NextConversationNumber(ctx context.Context) (int64, error) {
+	q := `UPDATE counters SET value = value + 1 WHERE name = 'conversation_number' RETURNING value`
+	if tx.dialect == Postgres {
+		// A sequence hands numbers out without a row lock held until commit, which serialised
+		// every transaction that opened a conversation (migration 00004).
+		q = `SELECT nextval('conversation_number_seq')`
+	}
 	var n int64
-	err := tx.tx.QueryRowContext(ctx, `UPDATE counters SET value = value + 1 WHERE name = 'conversation_number' RETURNING value`).Scan(&n)
+	err := tx.tx.QueryRowContext(ctx, q).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("next conversation number: %w", mapErr(err))
 	}
@@ -325,10 +331,37 @@ func ParseConversationCursor(s string) (ConversationCursor, error) {
 
 // Conversations lists conversations matching f by last activity. next is nil at the end.
 func (s *Store) Conversations(ctx context.Context, f ConversationFilter) (list []Conversation, next *ConversationCursor, err error) {
-	var a qargs
-	user := a.add(f.ForUser)
-	where := []string{}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	if q := cleanSearchText(f.Q); strings.TrimSpace(q) != "" {
+		list, err = s.searchConversations(ctx, f, q, limit)
+	} else {
+		list, err = s.listConversations(ctx, f, limit, nil)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(list) > limit {
+		list = list[:limit]
+		last := list[limit-1]
+		next = &ConversationCursor{LastActivityAt: last.LastActivityAt, ID: last.ID}
+	}
+	if err := loadTags(ctx, s.read, list); err != nil {
+		return nil, nil, err
+	}
+	return list, next, nil
+}
+
+// filterConditions returns f's conditions except the search, with their arguments in a. user is
+// the placeholder holding f.ForUser, or "" to add it only if a condition needs it (PostgreSQL
+// refuses a parameter no condition uses).
+func filterConditions(f ConversationFilter, a *qargs, user string) (where []string) {
 	if f.VisibleOnly {
+		if user == "" {
+			user = a.add(f.ForUser)
+		}
 		where = append(where, `c.inbox_id IN (`+VisibleInboxes(user)+`)`)
 	}
 	if f.InboxID != nil {
@@ -371,49 +404,55 @@ func (s *Store) Conversations(ctx context.Context, f ConversationFilter) (list [
 	default:
 		where = append(where, `c.trashed_at IS NULL`)
 	}
-	if q := cleanSearchText(f.Q); strings.TrimSpace(q) != "" {
-		where = append(where, s.searchClause(&a, q))
+	if f.After != nil {
+		where = append(where, rankedAfter(f.Oldest, a, f.After.LastActivityAt, f.After.ID))
+	}
+	return where
+}
+
+// rankedAfter is the condition "comes after (at, id) in the list's order".
+func rankedAfter(oldest bool, a *qargs, at, id int64) string {
+	cmp := "<"
+	if oldest {
+		cmp = ">"
+	}
+	pa, pi := a.add(at), a.add(id)
+	return `(c.last_activity_at ` + cmp + ` ` + pa + ` OR (c.last_activity_at = ` + pa + ` AND c.id ` + cmp + ` ` + pi + `))`
+}
+
+// listConversations returns up to limit+1 conversations matching f's filters and the conditions
+// extra adds, in list order, without their tags.
+func (s *Store) listConversations(ctx context.Context, f ConversationFilter, limit int, extra func(a *qargs) []string) ([]Conversation, error) {
+	var a qargs
+	user := a.add(f.ForUser) // unread state is computed for this user
+	where := filterConditions(f, &a, user)
+	if extra != nil {
+		where = append(where, extra(&a)...)
 	}
 	order := "DESC"
-	cmp := "<"
 	if f.Oldest {
-		order, cmp = "ASC", ">"
-	}
-	if f.After != nil {
-		at, id := a.add(f.After.LastActivityAt), a.add(f.After.ID)
-		where = append(where, `(c.last_activity_at `+cmp+` `+at+` OR (c.last_activity_at = `+at+` AND c.id `+cmp+` `+id+`))`)
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 50
+		order = "ASC"
 	}
 	query := `SELECT ` + conversationColumns + `, ` + unreadColumn(user) + ` FROM conversations c
 		WHERE ` + whereSQL(where) + `
 		ORDER BY c.last_activity_at ` + order + `, c.id ` + order + ` LIMIT ` + strconv.Itoa(limit+1)
 	rows, err := s.read.QueryContext(ctx, query, a.args...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("list conversations: %w", err)
+		return nil, fmt.Errorf("list conversations: %w", err)
 	}
 	defer rows.Close()
+	var list []Conversation
 	for rows.Next() {
 		c, err := scanConversation(rows, true)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		list = append(list, *c)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("list conversations: %w", err)
+		return nil, fmt.Errorf("list conversations: %w", err)
 	}
-	if len(list) > limit {
-		list = list[:limit]
-		last := list[limit-1]
-		next = &ConversationCursor{LastActivityAt: last.LastActivityAt, ID: last.ID}
-	}
-	if err := loadTags(ctx, s.read, list); err != nil {
-		return nil, nil, err
-	}
-	return list, next, nil
+	return list, nil
 }
 
 func whereSQL(conds []string) string {

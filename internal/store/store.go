@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -45,6 +46,12 @@ type Store struct {
 	dialect Dialect
 	write   *sql.DB
 	read    *sql.DB
+	// dsn is the PostgreSQL URL, for the dedicated LISTEN connection (events.go).
+	dsn string
+	// eventsCommitted is called after a commit that wrote events (see OnEventsCommitted).
+	eventsCommitted atomic.Pointer[func()]
+	// group batches concurrent InGroupTx calls into shared transactions (groupcommit.go).
+	group groupCommitter
 }
 
 // Open connects to databaseURL, or to a SQLite file in dataDir when databaseURL is empty.
@@ -68,13 +75,13 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*Store, error) {
 
 func openSQLite(ctx context.Context, path string) (*Store, error) {
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)"
-	write, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+	write, err := openSQLiteDB("file:" + path + "?" + pragmas + "&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}
 	write.SetMaxOpenConns(1)
 	write.SetConnMaxIdleTime(0)
-	read, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(ON)")
+	read, err := openSQLiteDB("file:" + path + "?" + pragmas + "&_pragma=query_only(ON)")
 	if err != nil {
 		write.Close()
 		return nil, err
@@ -89,7 +96,7 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 }
 
 func openPostgres(ctx context.Context, dsn string) (*Store, error) {
-	db, err := sql.Open("pgx", dsn)
+	db, err := sql.Open("pgx", withCustomPlans(dsn))
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +107,7 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open postgres %s: %w", redact(dsn), err)
 	}
-	return &Store{dialect: Postgres, write: db, read: db}, nil
+	return &Store{dialect: Postgres, write: db, read: db, dsn: dsn}, nil
 }
 
 // Dialect reports the engine.
@@ -150,6 +157,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 type Tx struct {
 	tx      *sql.Tx
 	dialect Dialect
+	// events are written just before the commit (events.go).
+	events    []pendingEvent
+	eventKeys map[string]int
 }
 
 // Dialect reports the engine.
@@ -177,11 +187,24 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 			_ = sqlTx.Rollback() // the original error matters more than a failed rollback
 		}
 	}()
-	if err = fn(&Tx{tx: sqlTx, dialect: s.dialect}); err != nil {
+	tx := &Tx{tx: sqlTx, dialect: s.dialect}
+	if err = fn(tx); err != nil {
 		return err
+	}
+	wroteEvents, err := tx.flushEvents(ctx)
+	if err != nil {
+		return err
+	}
+	if wroteEvents && testHookAfterEventSeq != nil {
+		testHookAfterEventSeq(ctx)
 	}
 	if err = sqlTx.Commit(); err != nil {
 		return mapErr(fmt.Errorf("commit: %w", err))
+	}
+	if wroteEvents {
+		if hook := s.eventsCommitted.Load(); hook != nil {
+			(*hook)()
+		}
 	}
 	return nil
 }
