@@ -75,6 +75,11 @@ func (s *Store) ChannelsByInbox(ctx context.Context, inboxID int64) ([]*Channel,
 	if err != nil {
 		return nil, mapErr(err)
 	}
+	return scanChannels(rows)
+}
+
+// scanChannels reads every row of a channel query and closes it.
+func scanChannels(rows *sql.Rows) ([]*Channel, error) {
 	defer rows.Close()
 	var out []*Channel
 	for rows.Next() {

@@ -150,8 +150,13 @@ func (tx *Tx) forUpdate() string {
 // Conversation reads a conversation with its tags inside the transaction, locking the row on
 // PostgreSQL so a read-modify-write cannot lose a concurrent change.
 func (tx *Tx) Conversation(ctx context.Context, id int64) (*Conversation, error) {
+	return tx.conversation(ctx, id, tx.forUpdate())
+}
+
+// conversation reads one conversation with its tags; lock is the row-locking clause, if any.
+func (tx *Tx) conversation(ctx context.Context, id int64, lock string) (*Conversation, error) {
 	c, err := scanConversation(tx.tx.QueryRowContext(ctx, `SELECT `+conversationColumns+`
-		FROM conversations c WHERE c.id = $1`+tx.forUpdate(), id), false)
+		FROM conversations c WHERE c.id = $1`+lock, id), false)
 	if err != nil {
 		return nil, err
 	}

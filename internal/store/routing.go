@@ -499,16 +499,7 @@ func (tx *Tx) ConversationNoWait(ctx context.Context, id int64) (*Conversation, 
 	if tx.dialect == Postgres {
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
-	c, err := scanConversation(tx.tx.QueryRowContext(ctx, `SELECT `+conversationColumns+`
-		FROM conversations c WHERE c.id = $1`+lock, id), false)
-	if err != nil {
-		return nil, err
-	}
-	list := []Conversation{*c}
-	if err := loadTags(ctx, tx.tx, list); err != nil {
-		return nil, err
-	}
-	return &list[0], nil
+	return tx.conversation(ctx, id, lock)
 }
 
 // ChannelFilter selects channels for a list.
@@ -534,14 +525,5 @@ func (s *Store) Channels(ctx context.Context, f ChannelFilter) ([]*Channel, erro
 	if err != nil {
 		return nil, fmt.Errorf("list channels: %w", err)
 	}
-	defer rows.Close()
-	var out []*Channel
-	for rows.Next() {
-		c, err := scanChannel(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, mapErr(rows.Err())
+	return scanChannels(rows)
 }
