@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/parley-inbox/parley/internal/channel/custom"
 	"github.com/parley-inbox/parley/internal/problem"
@@ -20,7 +21,7 @@ var customChannelPrefixes = []string{"/api/v1/custom-channels", "/conversations/
 func customChannelRoutes() []Route {
 	type def struct {
 		method, path string
-		handle       func(prefix string) func(s *Server, w http.ResponseWriter, r *http.Request) error
+		handle       func(s *Server, w http.ResponseWriter, r *http.Request) error
 	}
 	defs := []def{
 		{http.MethodPost, "", createCustomChannel},
@@ -40,7 +41,7 @@ func customChannelRoutes() []Route {
 	var rts []Route
 	for _, prefix := range customChannelPrefixes {
 		for _, d := range defs {
-			rts = append(rts, Route{Method: d.method, Pattern: prefix + d.path, Access: Admin, QueryToken: true, Handle: d.handle(prefix)})
+			rts = append(rts, Route{Method: d.method, Pattern: prefix + d.path, Access: Admin, QueryToken: true, Handle: d.handle})
 		}
 	}
 	return rts
@@ -66,6 +67,27 @@ func customPathID(r *http.Request, name, code, what string) (int64, error) {
 
 func channelIDParam(r *http.Request) (int64, error) {
 	return customPathID(r, "channelId", "custom_channel_not_found", "custom channel")
+}
+
+// channelAndChildID parses {channelId} and the id of what lives under it (an account, a message).
+func channelAndChildID(r *http.Request, child func(*http.Request) (int64, error)) (channelID, childID int64, err error) {
+	if channelID, err = channelIDParam(r); err != nil {
+		return 0, 0, err
+	}
+	if childID, err = child(r); err != nil {
+		return 0, 0, err
+	}
+	return channelID, childID, nil
+}
+
+// customPrefix is the prefix the request came in under, so Location headers point back to it.
+func customPrefix(r *http.Request) string {
+	for _, p := range customChannelPrefixes {
+		if strings.HasPrefix(r.URL.Path, p) {
+			return p
+		}
+	}
+	return customChannelPrefixes[0]
 }
 
 // hubspotList is HubSpot's list envelope.
@@ -170,114 +192,103 @@ func (b *customChannelBody) input() custom.ChannelInput {
 	}
 }
 
-func createCustomChannel(prefix string) func(s *Server, w http.ResponseWriter, r *http.Request) error {
-	return func(s *Server, w http.ResponseWriter, r *http.Request) error {
-		var body customChannelBody
-		if err := decode(w, r, &body); err != nil {
-			return err
-		}
-		c, err := customService(s).CreateChannel(r.Context(), caller(r), body.input())
-		if err != nil {
-			return err
-		}
-		w.Header().Set("Location", prefix+"/"+custom.ID(c.ID))
-		writeJSON(w, http.StatusCreated, toCustomChannelJSON(c, true))
-		return nil
+func createCustomChannel(s *Server, w http.ResponseWriter, r *http.Request) error {
+	prefix := customPrefix(r)
+	var body customChannelBody
+	if err := decode(w, r, &body); err != nil {
+		return err
 	}
+	c, err := customService(s).CreateChannel(r.Context(), caller(r), body.input())
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", prefix+"/"+custom.ID(c.ID))
+	writeJSON(w, http.StatusCreated, toCustomChannelJSON(c, true))
+	return nil
 }
 
-func listCustomChannels(string) func(s *Server, w http.ResponseWriter, r *http.Request) error {
-	return func(s *Server, w http.ResponseWriter, r *http.Request) error {
-		n, err := limit(r)
-		if err != nil {
-			return err
-		}
-		after, err := afterParam(r)
-		if err != nil {
-			return err
-		}
-		archived, err := queryFlag(r, "archived")
-		if err != nil {
-			return err
-		}
-		list, more, err := s.Store.CustomChannels(r.Context(), store.CustomChannelFilter{IncludeArchived: archived, AfterID: after, Limit: n})
-		if err != nil {
-			return err
-		}
-		out := make([]customChannelJSON, len(list))
-		for i, c := range list {
-			out[i] = toCustomChannelJSON(c, false)
-		}
-		next := ""
-		if more {
-			next = custom.ID(list[len(list)-1].ID)
-		}
-		writeJSON(w, http.StatusOK, newHubspotList(out, r, next))
-		return nil
+func listCustomChannels(s *Server, w http.ResponseWriter, r *http.Request) error {
+	n, err := limit(r)
+	if err != nil {
+		return err
 	}
+	after, err := afterParam(r)
+	if err != nil {
+		return err
+	}
+	archived, err := queryFlag(r, "archived")
+	if err != nil {
+		return err
+	}
+	list, more, err := s.Store.CustomChannels(r.Context(), store.CustomChannelFilter{IncludeArchived: archived, AfterID: after, Limit: n})
+	if err != nil {
+		return err
+	}
+	out := make([]customChannelJSON, len(list))
+	for i, c := range list {
+		out[i] = toCustomChannelJSON(c, false)
+	}
+	next := ""
+	if more {
+		next = custom.ID(list[len(list)-1].ID)
+	}
+	writeJSON(w, http.StatusOK, newHubspotList(out, r, next))
+	return nil
 }
 
-func getCustomChannel(string) func(s *Server, w http.ResponseWriter, r *http.Request) error {
-	return func(s *Server, w http.ResponseWriter, r *http.Request) error {
-		id, err := channelIDParam(r)
-		if err != nil {
-			return err
-		}
-		c, err := customService(s).Channel(r.Context(), id)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, toCustomChannelJSON(c, false))
-		return nil
+func getCustomChannel(s *Server, w http.ResponseWriter, r *http.Request) error {
+	id, err := channelIDParam(r)
+	if err != nil {
+		return err
 	}
+	c, err := customService(s).Channel(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toCustomChannelJSON(c, false))
+	return nil
 }
 
-func updateCustomChannel(string) func(s *Server, w http.ResponseWriter, r *http.Request) error {
-	return func(s *Server, w http.ResponseWriter, r *http.Request) error {
-		id, err := channelIDParam(r)
-		if err != nil {
-			return err
-		}
-		var body customChannelBody
-		if err := decode(w, r, &body); err != nil {
-			return err
-		}
-		c, err := customService(s).UpdateChannel(r.Context(), caller(r), id, body.input())
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, toCustomChannelJSON(c, false))
-		return nil
+func updateCustomChannel(s *Server, w http.ResponseWriter, r *http.Request) error {
+	id, err := channelIDParam(r)
+	if err != nil {
+		return err
 	}
+	var body customChannelBody
+	if err := decode(w, r, &body); err != nil {
+		return err
+	}
+	c, err := customService(s).UpdateChannel(r.Context(), caller(r), id, body.input())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toCustomChannelJSON(c, false))
+	return nil
 }
 
-func archiveCustomChannel(string) func(s *Server, w http.ResponseWriter, r *http.Request) error {
-	return func(s *Server, w http.ResponseWriter, r *http.Request) error {
-		id, err := channelIDParam(r)
-		if err != nil {
-			return err
-		}
-		if err := customService(s).ArchiveChannel(r.Context(), caller(r), id); err != nil {
-			return err
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return nil
+func archiveCustomChannel(s *Server, w http.ResponseWriter, r *http.Request) error {
+	id, err := channelIDParam(r)
+	if err != nil {
+		return err
 	}
+	if err := customService(s).ArchiveChannel(r.Context(), caller(r), id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
-func rotateCustomChannelSecret(string) func(s *Server, w http.ResponseWriter, r *http.Request) error {
-	return func(s *Server, w http.ResponseWriter, r *http.Request) error {
-		id, err := channelIDParam(r)
-		if err != nil {
-			return err
-		}
-		c, err := customService(s).RotateSecret(r.Context(), caller(r), id)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, toCustomChannelJSON(c, true))
-		return nil
+func rotateCustomChannelSecret(s *Server, w http.ResponseWriter, r *http.Request) error {
+	id, err := channelIDParam(r)
+	if err != nil {
+		return err
 	}
+	c, err := customService(s).RotateSecret(r.Context(), caller(r), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toCustomChannelJSON(c, true))
+	return nil
 }
 
 // channelAccountJSON is HubSpot's PublicChannelAccount.
@@ -331,180 +342,158 @@ type channelAccountPatchBody struct {
 	Authorized *bool   `json:"authorized"`
 }
 
-func createChannelAccount(prefix string) func(s *Server, w http.ResponseWriter, r *http.Request) error {
-	return func(s *Server, w http.ResponseWriter, r *http.Request) error {
-		channelID, err := channelIDParam(r)
-		if err != nil {
-			return err
-		}
-		var body channelAccountCreateBody
-		if err := decode(w, r, &body); err != nil {
-			return err
-		}
-		in := custom.AccountInput{Name: body.Name, Authorized: body.Authorized, DeliveryIdentifier: body.DeliveryIdentifier}
-		if body.InboxID != "" {
-			id, ok := body.InboxID.Int()
-			if !ok {
-				return problem.Field("inbox_not_found", "inboxId", "no such inbox")
-			}
-			in.InboxID = id
-		}
-		a, err := customService(s).CreateAccount(r.Context(), caller(r), channelID, in)
-		if err != nil {
-			return err
-		}
-		w.Header().Set("Location", prefix+"/"+custom.ID(channelID)+"/channel-accounts/"+custom.ID(a.ID))
-		writeJSON(w, http.StatusCreated, toChannelAccountJSON(a))
-		return nil
+func createChannelAccount(s *Server, w http.ResponseWriter, r *http.Request) error {
+	prefix := customPrefix(r)
+	channelID, err := channelIDParam(r)
+	if err != nil {
+		return err
 	}
+	var body channelAccountCreateBody
+	if err := decode(w, r, &body); err != nil {
+		return err
+	}
+	in := custom.AccountInput{Name: body.Name, Authorized: body.Authorized, DeliveryIdentifier: body.DeliveryIdentifier}
+	if body.InboxID != "" {
+		id, ok := body.InboxID.Int()
+		if !ok {
+			return problem.Field("inbox_not_found", "inboxId", "no such inbox")
+		}
+		in.InboxID = id
+	}
+	a, err := customService(s).CreateAccount(r.Context(), caller(r), channelID, in)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", prefix+"/"+custom.ID(channelID)+"/channel-accounts/"+custom.ID(a.ID))
+	writeJSON(w, http.StatusCreated, toChannelAccountJSON(a))
+	return nil
 }
 
-func listChannelAccounts(string) func(s *Server, w http.ResponseWriter, r *http.Request) error {
-	return func(s *Server, w http.ResponseWriter, r *http.Request) error {
-		channelID, err := channelIDParam(r)
-		if err != nil {
-			return err
-		}
-		if _, err := customService(s).Channel(r.Context(), channelID); err != nil {
-			return err
-		}
-		n, err := limit(r)
-		if err != nil {
-			return err
-		}
-		after, err := afterParam(r)
-		if err != nil {
-			return err
-		}
-		archived, err := queryFlag(r, "archived")
-		if err != nil {
-			return err
-		}
-		f := store.ChannelAccountFilter{CustomChannelID: channelID, Archived: &archived, AfterID: after, Limit: n}
-		q := r.URL.Query()
-		if t := q.Get("deliveryIdentifierType"); t != "" {
-			f.AddressType = t
-			if v := q.Get("deliveryIdentifierValue"); v != "" {
-				di, err := custom.DeliveryIdentifier{Type: t, Value: v}.Normalize("deliveryIdentifier")
-				if err != nil {
-					return err
-				}
-				f.Address = di.Value
-			}
-		} else if v := q.Get("deliveryIdentifierValue"); v != "" {
-			f.Address = v
-		}
-		list, more, err := s.Store.ChannelAccounts(r.Context(), f)
-		if err != nil {
-			return err
-		}
-		out := make([]channelAccountJSON, len(list))
-		for i, a := range list {
-			out[i] = toChannelAccountJSON(a)
-		}
-		next := ""
-		if more {
-			next = custom.ID(list[len(list)-1].ID)
-		}
-		writeJSON(w, http.StatusOK, newHubspotList(out, r, next))
-		return nil
+func listChannelAccounts(s *Server, w http.ResponseWriter, r *http.Request) error {
+	channelID, err := channelIDParam(r)
+	if err != nil {
+		return err
 	}
+	if _, err := customService(s).Channel(r.Context(), channelID); err != nil {
+		return err
+	}
+	n, err := limit(r)
+	if err != nil {
+		return err
+	}
+	after, err := afterParam(r)
+	if err != nil {
+		return err
+	}
+	archived, err := queryFlag(r, "archived")
+	if err != nil {
+		return err
+	}
+	f := store.ChannelAccountFilter{CustomChannelID: channelID, Archived: &archived, AfterID: after, Limit: n}
+	q := r.URL.Query()
+	if t := q.Get("deliveryIdentifierType"); t != "" {
+		f.AddressType = t
+		if v := q.Get("deliveryIdentifierValue"); v != "" {
+			di, err := custom.DeliveryIdentifier{Type: t, Value: v}.Normalize("deliveryIdentifier")
+			if err != nil {
+				return err
+			}
+			f.Address = di.Value
+		}
+	} else if v := q.Get("deliveryIdentifierValue"); v != "" {
+		f.Address = v
+	}
+	list, more, err := s.Store.ChannelAccounts(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	out := make([]channelAccountJSON, len(list))
+	for i, a := range list {
+		out[i] = toChannelAccountJSON(a)
+	}
+	next := ""
+	if more {
+		next = custom.ID(list[len(list)-1].ID)
+	}
+	writeJSON(w, http.StatusOK, newHubspotList(out, r, next))
+	return nil
 }
 
 func accountIDParam(r *http.Request) (int64, error) {
 	return customPathID(r, "accountId", "channel_account_not_found", "channel account")
 }
 
-func getChannelAccount(string) func(s *Server, w http.ResponseWriter, r *http.Request) error {
-	return func(s *Server, w http.ResponseWriter, r *http.Request) error {
-		channelID, err := channelIDParam(r)
-		if err != nil {
-			return err
-		}
-		accountID, err := accountIDParam(r)
-		if err != nil {
-			return err
-		}
-		a, err := customService(s).Account(r.Context(), channelID, accountID)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, toChannelAccountJSON(a))
-		return nil
+func getChannelAccount(s *Server, w http.ResponseWriter, r *http.Request) error {
+	channelID, accountID, err := channelAndChildID(r, accountIDParam)
+	if err != nil {
+		return err
 	}
+	a, err := customService(s).Account(r.Context(), channelID, accountID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toChannelAccountJSON(a))
+	return nil
 }
 
-func updateChannelAccount(string) func(s *Server, w http.ResponseWriter, r *http.Request) error {
-	return func(s *Server, w http.ResponseWriter, r *http.Request) error {
-		channelID, err := channelIDParam(r)
-		if err != nil {
-			return err
-		}
-		accountID, err := accountIDParam(r)
-		if err != nil {
-			return err
-		}
-		var body channelAccountPatchBody
-		if err := decode(w, r, &body); err != nil {
-			return err
-		}
-		a, err := customService(s).UpdateAccount(r.Context(), caller(r), channelID, accountID,
-			custom.AccountInput{Name: body.Name, Authorized: body.Authorized})
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, toChannelAccountJSON(a))
-		return nil
+func updateChannelAccount(s *Server, w http.ResponseWriter, r *http.Request) error {
+	channelID, accountID, err := channelAndChildID(r, accountIDParam)
+	if err != nil {
+		return err
 	}
+	var body channelAccountPatchBody
+	if err := decode(w, r, &body); err != nil {
+		return err
+	}
+	a, err := customService(s).UpdateAccount(r.Context(), caller(r), channelID, accountID,
+		custom.AccountInput{Name: body.Name, Authorized: body.Authorized})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toChannelAccountJSON(a))
+	return nil
 }
 
 // publishCustomMessage stores a message the integration publishes: 201 the first time, 200 with
 // the same message when its integrationIdempotencyId was seen before.
-func publishCustomMessage(prefix string) func(s *Server, w http.ResponseWriter, r *http.Request) error {
-	return func(s *Server, w http.ResponseWriter, r *http.Request) error {
-		channelID, err := channelIDParam(r)
-		if err != nil {
-			return err
-		}
-		var body custom.PublishRequest
-		if err := decode(w, r, &body); err != nil {
-			return err
-		}
-		msg, created, err := customService(s).Publish(r.Context(), channelID, &body)
-		if err != nil {
-			return err
-		}
-		status := http.StatusOK
-		if created {
-			status = http.StatusCreated
-			w.Header().Set("Location", prefix+"/"+custom.ID(channelID)+"/messages/"+msg.ID)
-		}
-		writeJSON(w, status, msg)
-		return nil
+func publishCustomMessage(s *Server, w http.ResponseWriter, r *http.Request) error {
+	prefix := customPrefix(r)
+	channelID, err := channelIDParam(r)
+	if err != nil {
+		return err
 	}
+	var body custom.PublishRequest
+	if err := decode(w, r, &body); err != nil {
+		return err
+	}
+	msg, created, err := customService(s).Publish(r.Context(), channelID, &body)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+		w.Header().Set("Location", prefix+"/"+custom.ID(channelID)+"/messages/"+msg.ID)
+	}
+	writeJSON(w, status, msg)
+	return nil
 }
 
 func messageIDParam(r *http.Request) (int64, error) {
 	return customPathID(r, "messageId", "message_not_found", "message")
 }
 
-func getCustomMessage(string) func(s *Server, w http.ResponseWriter, r *http.Request) error {
-	return func(s *Server, w http.ResponseWriter, r *http.Request) error {
-		channelID, err := channelIDParam(r)
-		if err != nil {
-			return err
-		}
-		messageID, err := messageIDParam(r)
-		if err != nil {
-			return err
-		}
-		msg, err := customService(s).Message(r.Context(), channelID, messageID)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, msg)
-		return nil
+func getCustomMessage(s *Server, w http.ResponseWriter, r *http.Request) error {
+	channelID, messageID, err := channelAndChildID(r, messageIDParam)
+	if err != nil {
+		return err
 	}
+	msg, err := customService(s).Message(r.Context(), channelID, messageID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, msg)
+	return nil
 }
 
 type messageStatusBody struct {
@@ -512,26 +501,20 @@ type messageStatusBody struct {
 	ErrorMessage string `json:"errorMessage"`
 }
 
-func updateCustomMessageStatus(string) func(s *Server, w http.ResponseWriter, r *http.Request) error {
-	return func(s *Server, w http.ResponseWriter, r *http.Request) error {
-		channelID, err := channelIDParam(r)
-		if err != nil {
-			return err
-		}
-		messageID, err := messageIDParam(r)
-		if err != nil {
-			return err
-		}
-		var body messageStatusBody
-		if err := decode(w, r, &body); err != nil {
-			return err
-		}
-		msg, err := customService(s).UpdateStatus(r.Context(), channelID, messageID,
-			custom.StatusUpdate{StatusType: body.StatusType, ErrorMessage: body.ErrorMessage})
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, msg)
-		return nil
+func updateCustomMessageStatus(s *Server, w http.ResponseWriter, r *http.Request) error {
+	channelID, messageID, err := channelAndChildID(r, messageIDParam)
+	if err != nil {
+		return err
 	}
+	var body messageStatusBody
+	if err := decode(w, r, &body); err != nil {
+		return err
+	}
+	msg, err := customService(s).UpdateStatus(r.Context(), channelID, messageID,
+		custom.StatusUpdate{StatusType: body.StatusType, ErrorMessage: body.ErrorMessage})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, msg)
+	return nil
 }
