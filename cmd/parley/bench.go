@@ -138,7 +138,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprint(stderr, benchUsage)
 		return fmt.Errorf("bench: unknown scenario %q", args[0])
 	}
-	fs, c, resolve := flags("bench "+sc.name, stderr)
+	fs, c, parse := flags("bench "+sc.name, stderr)
 	runScenario := sc.flags(fs)
 	url := fs.String("url", "", "measure the server at this loopback URL instead of starting one")
 	token := fs.String("token", "", "with --url: an owner's or admin's API token")
@@ -154,7 +154,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(fs.Output(), "Usage: parley bench %s [flags]\n\n%s.\n\n", sc.name, sc.summary)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := parse(args[1:]); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -162,9 +162,6 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	if err := resolve(); err != nil {
-		return err
-	}
 	env := &benchEnv{cfg: c, stderr: stderr}
 	var err error
 	if env.binary, err = bench.Executable(); err != nil {

@@ -117,13 +117,19 @@ func version() string {
 	return "devel+" + rev
 }
 
-// flags makes a flag set with every configuration setting bound, for a subcommand.
-func flags(name string, stderr io.Writer) (*flag.FlagSet, *config.Config, func() error) {
-	fs := flag.NewFlagSet("parley "+name, flag.ContinueOnError)
+// flags makes a flag set with every configuration setting bound, for a subcommand. parse parses
+// the arguments and resolves the configuration from flags, environment and defaults.
+func flags(name string, stderr io.Writer) (fs *flag.FlagSet, c *config.Config, parse func(args []string) error) {
+	fs = flag.NewFlagSet("parley "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var c config.Config
-	resolve := config.Bind(fs, &c)
-	return fs, &c, resolve
+	c = &config.Config{}
+	resolve := config.Bind(fs, c)
+	return fs, c, func(args []string) error {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		return resolve()
+	}
 }
 
 // openStore opens and migrates the configured database.
@@ -150,11 +156,8 @@ func newLogger(c *config.Config, w io.Writer) *slog.Logger {
 }
 
 func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, c, resolve := flags("migrate", stderr)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := resolve(); err != nil {
+	_, c, parse := flags("migrate", stderr)
+	if err := parse(args); err != nil {
 		return err
 	}
 	s, err := openStore(ctx, c)

@@ -10,7 +10,7 @@ import (
 
 // seedCommand fills the configured database with a generated installation for benchmarks.
 func seedCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, c, resolve := flags("seed", stderr)
+	fs, c, parse := flags("seed", stderr)
 	var o seed.Options
 	fs.IntVar(&o.Conversations, "conversations", 10_000, "conversations to generate")
 	fs.IntVar(&o.Messages, "messages", 10, "messages per conversation, on average")
@@ -29,10 +29,7 @@ func seedCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			"configured database, for benchmarks (see BENCHMARKS.md). It refuses a database in use unless --force.\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := resolve(); err != nil {
+	if err := parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

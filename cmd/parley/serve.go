@@ -23,11 +23,8 @@ import (
 )
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, c, resolve := flags("serve", stderr)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := resolve(); err != nil {
+	_, c, parse := flags("serve", stderr)
+	if err := parse(args); err != nil {
 		return err
 	}
 	started := time.Now()

@@ -17,16 +17,13 @@ func userCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	switch args[0] {
 	case "create":
-		fs, c, resolve := flags("user create", stderr)
+		fs, c, parse := flags("user create", stderr)
 		email := fs.String("email", "", "email address (required)")
 		name := fs.String("name", "", "display name (required)")
 		role := fs.String("role", "agent", "owner, admin or agent")
 		password := fs.String("password", "", "password (default: a generated one, printed)")
 		jobTitle := fs.String("job-title", "", "job title")
-		if err := fs.Parse(args[1:]); err != nil {
-			return err
-		}
-		if err := resolve(); err != nil {
+		if err := parse(args[1:]); err != nil {
 			return err
 		}
 		s, err := openStore(ctx, c)
@@ -34,10 +31,7 @@ func userCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return err
 		}
 		defer s.Close()
-		generated := *password == ""
-		if generated {
-			*password = auth.NewToken("")
-		}
+		generated := orGenerated(password)
 		ws := &workspace.Service{Store: s, Log: slog.New(slog.DiscardHandler)}
 		u, err := ws.CreateUser(ctx, nil, workspace.NewUser{Email: *email, Name: *name, Role: *role, Password: *password, JobTitle: *jobTitle})
 		if err != nil {
@@ -49,13 +43,10 @@ func userCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		return nil
 	case "reset-password":
-		fs, c, resolve := flags("user reset-password", stderr)
+		fs, c, parse := flags("user reset-password", stderr)
 		email := fs.String("email", "", "email address (required)")
 		password := fs.String("password", "", "new password (default: a generated one, printed)")
-		if err := fs.Parse(args[1:]); err != nil {
-			return err
-		}
-		if err := resolve(); err != nil {
+		if err := parse(args[1:]); err != nil {
 			return err
 		}
 		s, err := openStore(ctx, c)
@@ -63,10 +54,7 @@ func userCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return err
 		}
 		defer s.Close()
-		generated := *password == ""
-		if generated {
-			*password = auth.NewToken("")
-		}
+		generated := orGenerated(password)
 		ws := &workspace.Service{Store: s, Log: slog.New(slog.DiscardHandler)}
 		if err := ws.ResetPassword(ctx, *email, *password); err != nil {
 			return err
@@ -84,13 +72,10 @@ func tokenCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if len(args) == 0 || args[0] != "create" {
 		return errors.New("usage: parley token create --email E --name N")
 	}
-	fs, c, resolve := flags("token create", stderr)
+	fs, c, parse := flags("token create", stderr)
 	email := fs.String("email", "", "email of the user the token acts as (required)")
 	name := fs.String("name", "", "a name for the token, e.g. the integration using it (required)")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	if err := resolve(); err != nil {
+	if err := parse(args[1:]); err != nil {
 		return err
 	}
 	if *email == "" || *name == "" {
@@ -113,4 +98,14 @@ func tokenCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	// Only the token goes to stdout, so scripts can capture it: TOKEN=$(parley token create …).
 	fmt.Fprintln(stdout, token)
 	return nil
+}
+
+// orGenerated fills an empty password with a random one and reports whether it did, so the
+// command can print it.
+func orGenerated(password *string) bool {
+	if *password != "" {
+		return false
+	}
+	*password = auth.NewToken("")
+	return true
 }
