@@ -114,7 +114,7 @@ func (s *Service) receiveOnce(ctx context.Context, in Inbound) (*store.Message, 
 		}
 		// Receivers of one thread (or, without a thread, of one idempotency key) wait for each
 		// other: the second sees what the first stored instead of opening a second conversation.
-		if lock := firstNonEmpty(in.ThreadKey, "idem:"+in.IdempotencyKey, "ext:"+in.ExternalID); lock != "" {
+		if lock := receiveLock(in); lock != "" {
 			if err := tx.LockConversationThread(ctx, ch.ID, lock); err != nil {
 				return err
 			}
@@ -395,11 +395,16 @@ func maxPtr(p *int64, v int64) *int64 {
 	return &v
 }
 
-func firstNonEmpty(keys ...string) string {
-	for _, k := range keys {
-		if k != "" && k != "idem:" && k != "ext:" {
-			return k
-		}
+// receiveLock names what concurrent receives of one message or thread contend on: the thread
+// key, else the idempotency key, else the external id; "" when the message has none of them.
+func receiveLock(in Inbound) string {
+	switch {
+	case in.ThreadKey != "":
+		return in.ThreadKey
+	case in.IdempotencyKey != "":
+		return "idem:" + in.IdempotencyKey
+	case in.ExternalID != "":
+		return "ext:" + in.ExternalID
 	}
 	return ""
 }
