@@ -19,6 +19,7 @@ import (
 	"github.com/parley-inbox/parley/internal/store"
 	"github.com/parley-inbox/parley/internal/web/api"
 	"github.com/parley-inbox/parley/internal/web/setup"
+	"github.com/parley-inbox/parley/internal/web/ui"
 	"github.com/parley-inbox/parley/internal/workspace"
 )
 
@@ -55,7 +56,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	rt := newRealtimeNode(s, log)
 	apiServer := &api.Server{Store: s, Inbox: svc, Log: log, BaseURL: c.BaseURL, Realtime: rt.hub}
-	handler := routes(apiServer.Handler(), setup.Handler(ws, c.BaseURL, log), s)
+	app := &ui.Server{Store: s, Inbox: svc, Workspace: ws, Log: log, BaseURL: c.BaseURL}
+	handler := routes(apiServer.Handler(), setup.Handler(ws, c.BaseURL, log), app.Handler(), s)
 
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
@@ -143,8 +145,9 @@ func firstOwner(ctx context.Context, c *config.Config, ws *workspace.Service, st
 }
 
 // routes composes the process's top-level handler: the API, the HubSpot-compatible custom
-// channels paths, the first-run setup page and the health checks.
-func routes(apiHandler, setupHandler http.Handler, s *store.Store) http.Handler {
+// channels paths, the first-run setup page, the health checks and, for everything else, the
+// web app.
+func routes(apiHandler, setupHandler, appHandler http.Handler, s *store.Store) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiHandler)
 	mux.Handle("/conversations/v3/", apiHandler)
@@ -164,10 +167,7 @@ func routes(apiHandler, setupHandler http.Handler, s *store.Store) http.Handler 
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "Parley is running. The API is at /api/v1 (see /api/v1/openapi.json); the web app arrives in a later release.")
-	})
+	mux.Handle("/", appHandler)
 	return mux
 }
 

@@ -40,6 +40,27 @@ func (e *Error) Error() string {
 	return e.Code
 }
 
+// Status is the HTTP status of the error's kind, for the edges that speak HTTP (the API and
+// the web app).
+func (e *Error) Status() int {
+	if s, ok := kindStatus[e.Kind]; ok {
+		return s
+	}
+	return 500
+}
+
+var kindStatus = map[Kind]int{
+	Internal:     500,
+	Invalid:      400,
+	NotFound:     404,
+	Conflict:     409,
+	Unauthorized: 401,
+	Forbidden:    403,
+	TooLarge:     413,
+	TooMany:      429,
+	Unavailable:  503,
+}
+
 // New returns an error of the given kind.
 func New(kind Kind, code, format string, args ...any) *Error {
 	return &Error{Kind: kind, Code: code, Detail: fmt.Sprintf(format, args...)}

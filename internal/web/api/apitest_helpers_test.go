@@ -18,6 +18,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/parley-inbox/parley/internal/web/session"
 	"io"
 	"log/slog"
 	"net/http"
@@ -200,7 +201,7 @@ func (ts *testServer) send(t testing.TB, req testRequest) *httptest.ResponseReco
 	switch {
 	case req.Token == "":
 	case strings.HasPrefix(req.Token, auth.SessionPrefix):
-		r.AddCookie(&http.Cookie{Name: SessionCookie, Value: req.Token})
+		r.AddCookie(&http.Cookie{Name: session.Cookie, Value: req.Token})
 	default:
 		r.Header.Set("Authorization", "Bearer "+req.Token)
 	}

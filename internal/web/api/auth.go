@@ -1,6 +1,7 @@
 package api
 
 import (
+	"github.com/parley-inbox/parley/internal/web/session"
 	"math"
 	"net"
 	"net/http"
@@ -65,30 +66,12 @@ type userEnvelope struct {
 	User userJSON `json:"user"`
 }
 
-// setSessionCookie hands the browser its session. Secure follows the public URL's scheme, so a
-// plain-HTTP development install still works.
 func (s *Server) setSessionCookie(w http.ResponseWriter, token string) {
-	http.SetCookie(w, &http.Cookie{
-		Name:     SessionCookie,
-		Value:    token,
-		Path:     "/",
-		MaxAge:   int(workspace.SessionDuration / time.Second),
-		HttpOnly: true,
-		Secure:   strings.HasPrefix(s.BaseURL, "https://"),
-		SameSite: http.SameSiteLaxMode,
-	})
+	session.Set(w, token, workspace.SessionDuration, strings.HasPrefix(s.BaseURL, "https://"))
 }
 
 func (s *Server) clearSessionCookie(w http.ResponseWriter) {
-	http.SetCookie(w, &http.Cookie{
-		Name:     SessionCookie,
-		Value:    "",
-		Path:     "/",
-		MaxAge:   -1,
-		HttpOnly: true,
-		Secure:   strings.HasPrefix(s.BaseURL, "https://"),
-		SameSite: http.SameSiteLaxMode,
-	})
+	session.Clear(w, strings.HasPrefix(s.BaseURL, "https://"))
 }
 
 func signIn(s *Server, w http.ResponseWriter, r *http.Request) error {
@@ -114,7 +97,7 @@ func signIn(s *Server, w http.ResponseWriter, r *http.Request) error {
 }
 
 func signOut(s *Server, w http.ResponseWriter, r *http.Request) error {
-	if c, err := r.Cookie(SessionCookie); err == nil {
+	if c, err := r.Cookie(session.Cookie); err == nil {
 		if err := s.ws().SignOut(r.Context(), c.Value); err != nil {
 			return err
 		}

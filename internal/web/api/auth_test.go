@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"github.com/parley-inbox/parley/internal/web/session"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -19,11 +20,11 @@ import (
 func sessionCookie(t *testing.T, rec *httptest.ResponseRecorder) *http.Cookie {
 	t.Helper()
 	for _, c := range rec.Result().Cookies() {
-		if c.Name == SessionCookie {
+		if c.Name == session.Cookie {
 			return c
 		}
 	}
-	t.Fatalf("no %s cookie in %v", SessionCookie, rec.Header())
+	t.Fatalf("no %s cookie in %v", session.Cookie, rec.Header())
 	return nil
 }
 

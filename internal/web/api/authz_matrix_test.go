@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/parley-inbox/parley/internal/web/session"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -655,7 +656,7 @@ func (f *matrixFixture) do(t matrixT, c matrixCaller, via matrixVia, method, pat
 			r.Header.Set("Authorization", "Bearer "+c.token)
 		}
 		if c.session != nil {
-			r.AddCookie(&http.Cookie{Name: SessionCookie, Value: c.session()})
+			r.AddCookie(&http.Cookie{Name: session.Cookie, Value: c.session()})
 		}
 	}
 	w := httptest.NewRecorder()

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"github.com/parley-inbox/parley/internal/web/session"
 	"net/http"
 	"strconv"
 
@@ -165,8 +166,8 @@ func patchUser(s *Server, w http.ResponseWriter, r *http.Request) error {
 		CurrentPassword: body.CurrentPassword, Deactivated: body.Deactivated,
 	}
 	// Changing one's password from a browser keeps that browser signed in.
-	if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
-		p.KeepSessionHash = auth.HashToken(c.Value)
+	if token := session.Token(r); token != "" {
+		p.KeepSessionHash = auth.HashToken(token)
 	}
 	u, err := s.ws().UpdateUser(r.Context(), caller(r), id, p)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/parley-inbox/parley/internal/web/session"
 	"io"
 	"log/slog"
 	"net/http"
@@ -88,7 +89,7 @@ func dialRealtime(t *testing.T, ts *testServer, token, query string, header http
 		h[k] = v
 	}
 	if strings.HasPrefix(token, auth.SessionPrefix) {
-		h.Set("Cookie", SessionCookie+"="+token)
+		h.Set("Cookie", session.Cookie+"="+token)
 	} else if token != "" {
 		h.Set("Authorization", "Bearer "+token)
 	}

@@ -38,18 +38,6 @@ type problemBody struct {
 	Fields map[string]string `json:"fields,omitempty"`
 }
 
-var kindStatus = map[problem.Kind]int{
-	problem.Internal:     http.StatusInternalServerError,
-	problem.Invalid:      http.StatusBadRequest,
-	problem.NotFound:     http.StatusNotFound,
-	problem.Conflict:     http.StatusConflict,
-	problem.Unauthorized: http.StatusUnauthorized,
-	problem.Forbidden:    http.StatusForbidden,
-	problem.TooLarge:     http.StatusRequestEntityTooLarge,
-	problem.TooMany:      http.StatusTooManyRequests,
-	problem.Unavailable:  http.StatusServiceUnavailable,
-}
-
 // writeError renders err as problem+json. Errors that are not *problem.Error are logged and hidden.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	p, ok := problem.As(err)
@@ -64,7 +52,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 			p = problem.New(problem.Internal, "internal", "something went wrong; the error was logged")
 		}
 	}
-	status := kindStatus[p.Kind]
+	status := p.Status()
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(problemBody{

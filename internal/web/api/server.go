@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"github.com/parley-inbox/parley/internal/web/session"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -18,9 +19,6 @@ import (
 	"github.com/parley-inbox/parley/internal/realtime"
 	"github.com/parley-inbox/parley/internal/store"
 )
-
-// SessionCookie is the name of the signed-in browser's cookie.
-const SessionCookie = "parley_session"
 
 // Server holds what the handlers need. Build it with its fields set, then call Handler.
 type Server struct {
@@ -122,11 +120,11 @@ func (s *Server) authenticate(r *http.Request) (*store.User, error) {
 		}
 		return u, err
 	}
-	c, err := r.Cookie(SessionCookie)
-	if err != nil || c.Value == "" {
+	token := session.Token(r)
+	if token == "" {
 		return nil, unauthorized
 	}
-	u, err := s.Store.UserBySession(r.Context(), auth.HashToken(c.Value), store.Now())
+	u, err := s.Store.UserBySession(r.Context(), auth.HashToken(token), store.Now())
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, problem.New(problem.Unauthorized, "session_expired", "the session has expired; sign in again")
 	}

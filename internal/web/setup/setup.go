@@ -6,19 +6,16 @@ package setup
 
 import (
 	_ "embed"
+	"github.com/parley-inbox/parley/internal/web/session"
 	"html/template"
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/parley-inbox/parley/internal/auth"
 	"github.com/parley-inbox/parley/internal/problem"
 	"github.com/parley-inbox/parley/internal/workspace"
 )
-
-// SessionCookie matches the API's cookie name, so signing up here also signs in there.
-const SessionCookie = "parley_session"
 
 //go:embed setup.html
 var pageHTML string
@@ -90,15 +87,7 @@ func (h *handler) submit(w http.ResponseWriter, r *http.Request) {
 		// The account exists; only the automatic sign-in failed. Say so rather than fail the page.
 		h.log.ErrorContext(r.Context(), "setup: start session", "err", err)
 	} else {
-		http.SetCookie(w, &http.Cookie{
-			Name:     SessionCookie,
-			Value:    token,
-			Path:     "/",
-			MaxAge:   int(workspace.SessionDuration / time.Second),
-			HttpOnly: true,
-			Secure:   h.secure,
-			SameSite: http.SameSiteLaxMode,
-		})
+		session.Set(w, token, workspace.SessionDuration, h.secure)
 	}
 	h.render(w, r, http.StatusOK, view{State: "done", Name: u.Name, Email: u.Email})
 }
