@@ -16,10 +16,13 @@ func (s *Server) conversationRoutes() []route {
 	}
 }
 
-// conversationPane is the right pane: one conversation with its timeline.
+// conversationPane is the right pane: one conversation with its timeline, its header (see
+// conversation_actions.go) and its contact (see contact.go).
 type conversationPane struct {
 	Conversation *store.Conversation
 	Timeline     []inbox.TimelineItem
+	Header       *conversationHeader
+	Sidebar      *contactSidebar
 }
 
 func pathID(r *http.Request) (int64, error) {
@@ -44,7 +47,14 @@ func (s *Server) conversationPane(r *http.Request, rawID string) (*conversationP
 	if err != nil {
 		return nil, err
 	}
-	return &conversationPane{Conversation: c, Timeline: tl}, nil
+	pane := &conversationPane{Conversation: c, Timeline: tl}
+	if pane.Header, err = s.conversationHeader(r, c); err != nil {
+		return nil, err
+	}
+	if pane.Sidebar, err = s.contactSidebar(r, c); err != nil {
+		return nil, err
+	}
+	return pane, nil
 }
 
 func (s *Server) reply(w http.ResponseWriter, r *http.Request) error {

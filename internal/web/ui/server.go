@@ -55,6 +55,8 @@ func (s *Server) routes() []route {
 	rts = append(rts, s.authRoutes()...)
 	rts = append(rts, s.inboxRoutes()...)
 	rts = append(rts, s.conversationRoutes()...)
+	rts = append(rts, s.conversationActionRoutes()...)
+	rts = append(rts, s.attachmentRoutes()...)
 	rts = append(rts, s.contactRoutes()...)
 	rts = append(rts, s.profileRoutes()...)
 	rts = append(rts, s.settingsRoutes()...)

@@ -1,0 +1,3 @@
+package ui
+
+func (s *Server) attachmentRoutes() []route { return nil }
