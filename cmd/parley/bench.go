@@ -108,6 +108,16 @@ var scenarios = []scenario{
 				return bench.Search(ctx, t, o)
 			}
 		}},
+	{name: "pages", summary: "web app page render latency (issue 4: < 50 ms on 100,000 conversations)", needsServer: true,
+		flags: func(fs *flag.FlagSet) func(ctx context.Context, t *bench.Target, e *benchEnv) (*bench.Result, error) {
+			o := bench.QueryOptions{}
+			fs.IntVar(&o.Requests, "requests", 200, "requests per page")
+			fs.IntVar(&o.Concurrency, "concurrency", 1, "requests in flight at once")
+			fs.DurationVar(&o.Duration, "duration", 2*time.Minute, "stop after this long")
+			return func(ctx context.Context, t *bench.Target, _ *benchEnv) (*bench.Result, error) {
+				return bench.Pages(ctx, t, o)
+			}
+		}},
 	{name: "startup", summary: "start-up time and idle memory (PERF-7)", process: true,
 		flags: func(fs *flag.FlagSet) func(ctx context.Context, t *bench.Target, e *benchEnv) (*bench.Result, error) {
 			o := bench.StartupOptions{}
@@ -226,6 +236,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			}
 		}()
 		t.AdminToken, t.AgentToken, t.AgentID = cr.AdminToken, cr.AgentToken, cr.AgentID
+		t.AdminSession, t.AgentSession = cr.AdminSession, cr.AgentSession
 		stop, err := startBenchServer(ctx, t, env, *server)
 		if err != nil {
 			return err

@@ -122,6 +122,12 @@ func TestBenchListAndSearchOnSeed(t *testing.T) {
 			if got := figure(t, search, "ALL"); !strings.Contains(got, "(n=") {
 				t.Errorf("search: %s", got)
 			}
+			pages := runBench(t, append([]string{"pages", "--requests", "3"}, db...)...)
+			for _, p := range []string{"agent: open conversation", "agent: list block (live refresh)", "admin: settings, users"} {
+				if got := figure(t, pages, p); !strings.Contains(got, "(n=3)") || !strings.Contains(got, "KiB") {
+					t.Errorf("pages %s: %s", p, got)
+				}
+			}
 		})
 	}
 }
@@ -160,7 +166,7 @@ func TestBenchRefusesRemoteTargets(t *testing.T) {
 	if err := benchCommand(context.Background(), []string{"--help"}, &out, &errb); err != nil {
 		t.Fatal(err)
 	}
-	for _, sc := range []string{"ingest", "deliver", "connections", "list", "search", "startup"} {
+	for _, sc := range []string{"ingest", "deliver", "connections", "list", "search", "pages", "startup"} {
 		if !strings.Contains(out.String(), "\n  "+sc+" ") {
 			t.Errorf("--help does not list %s", sc)
 		}

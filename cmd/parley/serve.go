@@ -129,7 +129,7 @@ func firstOwner(ctx context.Context, c *config.Config, ws *workspace.Service, st
 			return fmt.Errorf("create first owner: %w", err)
 		}
 		if created {
-			fmt.Fprintf(stderr, "\nCreated the owner %s. Sign in with that email and password (POST %s/api/v1/auth/session),\n"+
+			fmt.Fprintf(stderr, "\nCreated the owner %s. Open %s and sign in with that email and password,\n"+
 				"or create an API token: parley token create --email %s --name my-laptop\n\n", c.AdminEmail, c.BaseURL, c.AdminEmail)
 		}
 		return nil

@@ -30,6 +30,9 @@ type Target struct {
 	AdminToken string // an owner's or admin's API token
 	AgentToken string // an agent's API token; may be empty
 	AgentID    int64  // the agent's user id; 0 when unknown
+	// AdminSession and AgentSession are session tokens for the web app (the cookie's value);
+	// empty when the benchmark cannot reach the database to make them.
+	AdminSession, AgentSession string
 	// Store is the server's database when the benchmark can reach it: used to check what was
 	// stored and to describe the data set. It may be nil.
 	Store *store.Store

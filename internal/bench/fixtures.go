@@ -21,9 +21,11 @@ const (
 // Credentials are API tokens made for one benchmark run; Revoke them at the end.
 type Credentials struct {
 	AdminToken, AgentToken string
-	AgentID                int64
-	tokenIDs               []int64
-	ws                     *workspace.Service
+	// AdminSession and AgentSession are browser sessions, for the web app's pages.
+	AdminSession, AgentSession string
+	AgentID                    int64
+	tokenIDs                   []int64
+	ws                         *workspace.Service
 }
 
 // Prepare makes API tokens for a run directly in the database (before or while the server runs):
@@ -47,6 +49,16 @@ func Prepare(ctx context.Context, s *store.Store) (*Credentials, error) {
 		return nil, err
 	}
 	cr.AgentID = agentID
+	agent, err := s.User(ctx, agentID)
+	if err != nil {
+		return nil, err
+	}
+	if cr.AdminSession, err = ws.NewSession(ctx, admin); err != nil {
+		return nil, err
+	}
+	if cr.AgentSession, err = ws.NewSession(ctx, agent); err != nil {
+		return nil, err
+	}
 	for _, p := range []struct {
 		id  int64
 		dst *string
@@ -75,9 +87,14 @@ func ensureUser(ctx context.Context, ws *workspace.Service, s *store.Store, emai
 	return u, nil
 }
 
-// Revoke revokes the run's tokens.
+// Revoke revokes the run's tokens and ends its sessions.
 func (c *Credentials) Revoke(ctx context.Context) error {
 	var errs []error
+	for _, s := range []string{c.AdminSession, c.AgentSession} {
+		if s != "" {
+			errs = append(errs, c.ws.SignOut(ctx, s))
+		}
+	}
 	for _, id := range c.tokenIDs {
 		errs = append(errs, c.ws.RevokeToken(ctx, nil, id))
 	}
