@@ -171,10 +171,9 @@ func (tx *Tx) SetCapacity(ctx context.Context, c *Capacity) error {
 // user, by channel kind ("" for conversations without a channel).
 func (s *Store) OpenAssigned(ctx context.Context, userID int64) (map[string]int64, error) {
 	out := map[string]int64{}
-	rows, err := s.read.QueryContext(ctx, `SELECT COALESCE(ch.kind, ''), COUNT(*) FROM conversations c
-		LEFT JOIN channels ch ON ch.id = c.channel_id
-		WHERE c.assignee_id = $1 AND c.status = 'open' AND c.spam = 0 AND c.trashed_at IS NULL
-		GROUP BY ch.kind`, userID)
+	rows, err := s.read.QueryContext(ctx, `SELECT COALESCE(ch.kind, ''), oc.n FROM user_open_counts oc
+		LEFT JOIN channels ch ON ch.id = oc.channel_id
+		WHERE oc.user_id = $1 AND oc.n <> 0`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("count open conversations of user %d: %w", userID, err)
 	}
@@ -369,12 +368,17 @@ func (tx *Tx) RoutingCandidates(ctx context.Context, inboxID, channelID, exclude
 	}
 	rows.Close()
 
+	// The load comes from the counters (migration 00010), less the conversation being routed
+	// when it is already counted.
 	in, idArgs = idPlaceholders(ids, 1)
 	args = append([]any{excludeConversationID}, idArgs...)
-	counts, err := tx.tx.QueryContext(ctx, `SELECT c.assignee_id, COALESCE(ch.kind, ''), COUNT(*)
+	counts, err := tx.tx.QueryContext(ctx, `SELECT oc.user_id, COALESCE(ch.kind, ''), oc.n
+		FROM user_open_counts oc LEFT JOIN channels ch ON ch.id = oc.channel_id
+		WHERE oc.user_id IN (`+in+`) AND oc.n <> 0
+		UNION ALL
+		SELECT c.assignee_id, COALESCE(ch.kind, ''), -1
 		FROM conversations c LEFT JOIN channels ch ON ch.id = c.channel_id
-		WHERE c.assignee_id IN (`+in+`) AND c.status = 'open' AND c.spam = 0 AND c.trashed_at IS NULL AND c.id <> $1
-		GROUP BY c.assignee_id, ch.kind`, args...)
+		WHERE c.id = $1 AND c.assignee_id IN (`+in+`) AND c.status = 'open' AND c.spam = 0 AND c.trashed_at IS NULL`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("routing open counts: %w", err)
 	}
