@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/mail"
 	"net/url"
 	"os"
 	"strconv"
@@ -30,6 +31,10 @@ type Config struct {
 	// EventRetention is how long the realtime event log keeps events; a client resuming from
 	// before it is told to resync.
 	EventRetention time.Duration
+	// SMTPURL is the relay for Parley's own mail (password reset and invitation links):
+	// smtp://user:pass@host:587 or smtps://…; empty means no outbound system mail.
+	SMTPURL  string
+	MailFrom string
 }
 
 // setting describes one setting: its flag, its variable, its default and whether it is secret.
@@ -55,6 +60,8 @@ func Bind(fs *flag.FlagSet, c *Config) func() error {
 		{"workers", "PARLEY_WORKERS", "4", "background job workers in this process", false, &workers},
 		{"shutdown-grace", "PARLEY_SHUTDOWN_GRACE", "30s", "how long shutdown waits for in-flight requests and jobs", false, &grace},
 		{"event-retention", "PARLEY_EVENT_RETENTION", "168h", "how long realtime events are kept for clients to resume", false, &retention},
+		{"smtp-url", "PARLEY_SMTP_URL", "", "smtp://user:pass@host:587 or smtps://… relay for password reset and invitation mail; empty for none", true, &c.SMTPURL},
+		{"mail-from", "PARLEY_MAIL_FROM", "", "sender of that mail, e.g. Parley <parley@example.com>", false, &c.MailFrom},
 	}
 	given := map[string]*string{}
 	for _, s := range settings {
@@ -115,6 +122,14 @@ func (c *Config) validate() error {
 	if (c.AdminEmail == "") != (c.AdminPassword == "") {
 		errs = append(errs, errors.New("admin-email and admin-password go together"))
 	}
+	if c.SMTPURL != "" {
+		if u, err := url.Parse(c.SMTPURL); err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
+			errs = append(errs, errors.New("smtp-url: want smtp://[user:pass@]host[:port] or smtps://…"))
+		}
+		if _, err := mail.ParseAddress(c.MailFrom); err != nil {
+			errs = append(errs, fmt.Errorf("mail-from: want an address like Parley <parley@example.com> with smtp-url, got %q", c.MailFrom))
+		}
+	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("log-format: want text or json, got %q", c.LogFormat))
 	}
@@ -143,6 +158,11 @@ func (c *Config) Print(w io.Writer) {
 	fmt.Fprintf(w, "  workers         %d\n", c.Workers)
 	fmt.Fprintf(w, "  shutdown-grace  %s\n", c.ShutdownGrace)
 	fmt.Fprintf(w, "  event-retention %s\n", c.EventRetention)
+	smtp := "(not set)"
+	if c.SMTPURL != "" {
+		smtp = maskURL(c.SMTPURL) + " from " + c.MailFrom
+	}
+	fmt.Fprintf(w, "  smtp            %s\n", smtp)
 }
 
 func mask(s string) string {

@@ -66,6 +66,8 @@ func TestInvalid(t *testing.T) {
 		"bad log format": {"PARLEY_LOG_FORMAT": "xml"},
 		"bad workers":    {"PARLEY_WORKERS": "many"},
 		"bad base url":   {"PARLEY_BASE_URL": "ftp://x"},
+		"bad smtp url":   {"PARLEY_SMTP_URL": "http://mail.example.com", "PARLEY_MAIL_FROM": "a@example.com"},
+		"smtp sans from": {"PARLEY_SMTP_URL": "smtp://mail.example.com"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := load(t, nil, env); err == nil {
@@ -80,6 +82,8 @@ func TestPrintMasksSecrets(t *testing.T) {
 		"PARLEY_DATABASE_URL":   "postgres://parley:hunter2secret@db:5432/parley?password=alsosecret",
 		"PARLEY_ADMIN_EMAIL":    "a@example.com",
 		"PARLEY_ADMIN_PASSWORD": "topsecretpassword",
+		"PARLEY_SMTP_URL":       "smtps://parley:mailsecret99@smtp.example.com:465",
+		"PARLEY_MAIL_FROM":      "Parley <parley@example.com>",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -87,10 +91,13 @@ func TestPrintMasksSecrets(t *testing.T) {
 	var buf bytes.Buffer
 	c.Print(&buf)
 	out := buf.String()
-	for _, secret := range []string{"hunter2secret", "alsosecret", "topsecretpassword"} {
+	for _, secret := range []string{"hunter2secret", "alsosecret", "topsecretpassword", "mailsecret99"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("printed configuration leaks %q:\n%s", secret, out)
 		}
+	}
+	if !strings.Contains(out, "smtp.example.com:465") {
+		t.Errorf("mail relay should be shown:\n%s", out)
 	}
 	if !strings.Contains(out, "db:5432") {
 		t.Errorf("database host should be shown:\n%s", out)

@@ -21,26 +21,34 @@ func invalidCredentials() error {
 // SignIn checks an email and password and starts a session. Unknown emails, deactivated users,
 // users without a password and wrong passwords all get the same invalid_credentials answer after
 // the same amount of hashing work, so the answer does not tell which emails have accounts.
+// A user with two-factor sign-in gets totp_required instead of a session: see SignInWithCode
+// and StartSignIn.
 func (s *Service) SignIn(ctx context.Context, email, password string) (string, *store.User, error) {
+	return s.SignInWithCode(ctx, email, password, "")
+}
+
+// checkCredentials returns the active user whose email and password these are, or
+// invalid_credentials.
+func (s *Service) checkCredentials(ctx context.Context, email, password string) (*store.User, error) {
 	u, err := s.Store.UserByEmail(ctx, email)
 	if errors.Is(err, store.ErrNotFound) {
 		auth.CheckDummyPassword(password)
-		return "", nil, invalidCredentials()
+		return nil, invalidCredentials()
 	} else if err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	if u.DeactivatedAt != nil || u.PasswordHash == "" {
 		auth.CheckDummyPassword(password)
-		return "", nil, invalidCredentials()
+		return nil, invalidCredentials()
 	}
 	ok, err := auth.CheckPassword(u.PasswordHash, password)
 	if err != nil {
 		// A damaged hash is our problem, but the person still cannot sign in.
 		s.log().ErrorContext(ctx, "stored password hash unreadable", "user_id", u.ID, "err", err)
-		return "", nil, invalidCredentials()
+		return nil, invalidCredentials()
 	}
 	if !ok {
-		return "", nil, invalidCredentials()
+		return nil, invalidCredentials()
 	}
 	if auth.NeedsRehash(u.PasswordHash) {
 		if h, err := auth.HashPassword(password); err == nil {
@@ -49,11 +57,7 @@ func (s *Service) SignIn(ctx context.Context, email, password string) (string, *
 			}
 		}
 	}
-	token, err := s.NewSession(ctx, u)
-	if err != nil {
-		return "", nil, err
-	}
-	return token, u, nil
+	return u, nil
 }
 
 // NewSession starts a session for u and returns its secret token (only its hash is stored).

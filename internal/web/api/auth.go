@@ -78,6 +78,8 @@ func signIn(s *Server, w http.ResponseWriter, r *http.Request) error {
 	var body struct {
 		Email    string `json:"email"`
 		Password string `json:"password"`
+		// TOTPCode is the authenticator or recovery code of a user with two-factor sign-in.
+		TOTPCode string `json:"totp_code"`
 	}
 	if err := decode(w, r, &body); err != nil {
 		return err
@@ -87,7 +89,7 @@ func signIn(s *Server, w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		return problem.New(problem.TooMany, "too_many_attempts", "too many sign-in attempts; try again in %s", wait.Round(time.Second))
 	}
-	token, u, err := s.ws().SignIn(r.Context(), body.Email, body.Password)
+	token, u, err := s.ws().SignInWithCode(r.Context(), body.Email, body.Password, body.TOTPCode)
 	if err != nil {
 		return err
 	}

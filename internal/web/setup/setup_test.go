@@ -98,7 +98,8 @@ func TestSetupPage(t *testing.T) {
 		}
 
 		res, body = post(t, h, form, http.Header{"Sec-Fetch-Site": {"same-origin"}})
-		if res.StatusCode != http.StatusOK || !strings.Contains(body, "You're set up") || !strings.Contains(body, "README") {
+		if res.StatusCode != http.StatusOK || !strings.Contains(body, "You're set up") || !strings.Contains(body, "README") ||
+			!strings.Contains(body, `href="/inbox"`) {
 			t.Fatalf("submit: %d %s", res.StatusCode, body)
 		}
 		var session *http.Cookie
