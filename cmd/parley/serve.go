@@ -8,14 +8,17 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/parley-inbox/parley/internal/channel"
 	"github.com/parley-inbox/parley/internal/channel/custom"
 	"github.com/parley-inbox/parley/internal/config"
+	"github.com/parley-inbox/parley/internal/files"
 	"github.com/parley-inbox/parley/internal/inbox"
 	"github.com/parley-inbox/parley/internal/jobs"
+	"github.com/parley-inbox/parley/internal/mail"
 	"github.com/parley-inbox/parley/internal/store"
 	"github.com/parley-inbox/parley/internal/web/api"
 	"github.com/parley-inbox/parley/internal/web/setup"
@@ -56,7 +59,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	rt := newRealtimeNode(s, log)
 	apiServer := &api.Server{Store: s, Inbox: svc, Log: log, BaseURL: c.BaseURL, Realtime: rt.hub}
-	app := &ui.Server{Store: s, Inbox: svc, Workspace: ws, Log: log, BaseURL: c.BaseURL}
+	// Attachments live under the data directory; nodes sharing one PostgreSQL must share it too.
+	fileStore := files.New(s, filepath.Join(c.DataDir, "files"), c.BaseURL)
+	fileStore.Log = log
+	app := &ui.Server{Store: s, Inbox: svc, Workspace: ws, Log: log, BaseURL: c.BaseURL, Files: fileStore}
+	if c.SMTPURL != "" {
+		// Password reset and invitation mail; without it the sign-in page offers no reset.
+		m, err := mail.NewSMTP(c.SMTPURL, c.MailFrom)
+		if err != nil {
+			return err
+		}
+		app.Mail = m
+	}
 	handler := routes(apiServer.Handler(), setup.Handler(ws, c.BaseURL, log), app.Handler(), s)
 
 	ln, err := net.Listen("tcp", c.Addr)
@@ -82,7 +96,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 		})
 	}
-	wg.Go(func() { housekeeping(jobsCtx, s, log) })
+	wg.Go(func() { housekeeping(jobsCtx, s, fileStore, log) })
 	rt.start(&wg, c.EventRetention)
 	// Working hours start without anyone acting: offer waiting conversations again every half
 	// minute (ROUTE-4). Every other way of making room offers them at once.
@@ -171,9 +185,9 @@ func routes(apiHandler, setupHandler, appHandler http.Handler, s *store.Store) h
 	return mux
 }
 
-// housekeeping removes expired sign-in sessions once an hour. Several nodes doing it at once is
-// harmless: the delete is idempotent.
-func housekeeping(ctx context.Context, s *store.Store, log *slog.Logger) {
+// housekeeping removes expired sign-in sessions and unreachable files once an hour. Several
+// nodes doing it at once is harmless: both deletes are idempotent.
+func housekeeping(ctx context.Context, s *store.Store, fs *files.Store, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
@@ -181,6 +195,11 @@ func housekeeping(ctx context.Context, s *store.Store, log *slog.Logger) {
 			log.Warn("delete expired sessions", "err", err)
 		} else if n > 0 {
 			log.Info("deleted expired sessions", "count", n)
+		}
+		if n, err := fs.Sweep(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			log.Warn("sweep files", "err", err)
+		} else if n > 0 {
+			log.Info("deleted unreachable files", "count", n)
 		}
 		select {
 		case <-ctx.Done():

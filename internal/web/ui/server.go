@@ -9,7 +9,9 @@ import (
 	"strings"
 
 	"github.com/parley-inbox/parley/internal/auth"
+	"github.com/parley-inbox/parley/internal/files"
 	"github.com/parley-inbox/parley/internal/inbox"
+	"github.com/parley-inbox/parley/internal/mail"
 	"github.com/parley-inbox/parley/internal/problem"
 	"github.com/parley-inbox/parley/internal/store"
 	"github.com/parley-inbox/parley/internal/web/session"
@@ -24,6 +26,13 @@ type Server struct {
 	Log       *slog.Logger
 	// BaseURL is the public URL of this installation (links, cookies' Secure flag).
 	BaseURL string
+	// Files stores attachments (attachments.go); nil turns uploads and downloads off.
+	Files *files.Store
+	// Mail sends password reset and invitation links; nil when outbound mail is not configured
+	// (then the forgot-password form is not offered).
+	Mail mail.Sender
+
+	signIns signInLimiter // sign-in and reset attempts, per email and client (auth.go)
 
 	views  *views
 	assets *assets
