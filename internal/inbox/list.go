@@ -69,8 +69,14 @@ type Filter struct {
 	// Spam and Trashed list the spam or the trash; otherwise both are left out.
 	Spam    bool
 	Trashed bool
-	Sort    string // newest (default) | oldest, by last activity
-	Limit   int    // default 50, at most 200
+	// Snoozed, when set, lists only the conversations snoozed now (true) or only those that
+	// are not (false): the open views hide a snoozed conversation until its time comes.
+	Snoozed *bool
+	// ActiveFrom and ActiveBefore bound the last activity (unix ms; ActiveBefore exclusive).
+	ActiveFrom   *int64
+	ActiveBefore *int64
+	Sort         string // newest (default) | oldest, by last activity
+	Limit        int    // default 50, at most 200
 	// Cursor continues a list from the nextCursor of the previous page.
 	Cursor string
 }
@@ -101,7 +107,13 @@ func (s *Service) Conversations(ctx context.Context, actor *store.User, f Filter
 		Trashed:     f.Trashed,
 		Q:           strings.TrimSpace(f.Q),
 		Limit:       f.Limit,
+		Snoozed:     f.Snoozed,
+		SnoozedAt:   store.Now(),
 	}
+	if f.ActiveFrom != nil && f.ActiveBefore != nil && *f.ActiveBefore <= *f.ActiveFrom {
+		return nil, "", problem.Field("invalid_date_range", "active_before", "must be after the start of the range")
+	}
+	sf.ActiveFrom, sf.ActiveBefore = f.ActiveFrom, f.ActiveBefore
 	if f.Status != "" && !slices.Contains(statuses, f.Status) {
 		return nil, "", problem.Field("invalid_status", "status", "must be open or closed")
 	}

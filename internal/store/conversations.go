@@ -301,6 +301,13 @@ type ConversationFilter struct {
 	// AnyState lists spam and trash along with the rest (a contact's history), ignoring Spam
 	// and Trashed.
 	AnyState bool
+	// Snoozed, when set, keeps only the conversations snoozed at SnoozedAt (true) or only those
+	// that are not (false). SnoozedAt is unix ms; zero means now.
+	Snoozed   *bool
+	SnoozedAt int64
+	// ActiveFrom and ActiveBefore bound the last activity (unix ms, ActiveBefore exclusive).
+	ActiveFrom   *int64
+	ActiveBefore *int64
 
 	Oldest bool // sort oldest activity first instead of newest
 	// After continues a list after the row with this sort position (from the last page's
@@ -408,6 +415,23 @@ func filterConditions(f ConversationFilter, a *qargs, user string) (where []stri
 		where = append(where, `c.trashed_at IS NOT NULL`)
 	default:
 		where = append(where, `c.trashed_at IS NULL`)
+	}
+	if f.Snoozed != nil {
+		at := f.SnoozedAt
+		if at == 0 {
+			at = Now()
+		}
+		if *f.Snoozed {
+			where = append(where, `c.snoozed_until > `+a.add(at))
+		} else {
+			where = append(where, `(c.snoozed_until IS NULL OR c.snoozed_until <= `+a.add(at)+`)`)
+		}
+	}
+	if f.ActiveFrom != nil {
+		where = append(where, `c.last_activity_at >= `+a.add(*f.ActiveFrom))
+	}
+	if f.ActiveBefore != nil {
+		where = append(where, `c.last_activity_at < `+a.add(*f.ActiveBefore))
 	}
 	if f.After != nil {
 		where = append(where, rankedAfter(f.Oldest, a, f.After.LastActivityAt, f.After.ID))
