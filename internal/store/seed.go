@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -174,11 +175,32 @@ func insertSeedBatch(ctx context.Context, d Dialect, bulk bulkWriter, b *SeedBat
 		}); err != nil {
 		return err
 	}
+	// The open-count triggers (migration 00010) lock one counter row per assignee and channel;
+	// two batches copied at once must take them in the same order, or they deadlock.
+	order := make([]int, len(b.Conversations))
+	for i := range order {
+		order[i] = i
+	}
+	key := func(c *Conversation) (int64, int64) {
+		var a, ch int64
+		if c.AssigneeID != nil {
+			a = *c.AssigneeID
+		}
+		if c.ChannelID != nil {
+			ch = *c.ChannelID
+		}
+		return a, ch
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		ai, ci := key(&b.Conversations[order[i]])
+		aj, cj := key(&b.Conversations[order[j]])
+		return ai < aj || ai == aj && ci < cj
+	})
 	if err := bulk(ctx, "conversations", []string{"id", "number", "inbox_id", "channel_id", "contact_id",
 		"thread_key", "subject", "preview", "status", "snoozed_until", "spam", "trashed_at", "assignee_id",
 		"previous_assignee_id", "team_id", "priority", "created_at", "updated_at", "closed_at", "last_activity_at",
 		"last_inbound_at", "last_outbound_at"}, len(b.Conversations), func(i int, a []any) []any {
-		c := &b.Conversations[i]
+		c := &b.Conversations[order[i]]
 		return append(a, c.ID, c.Number, c.InboxID, c.ChannelID, c.ContactID, c.ThreadKey, c.Subject, c.Preview,
 			c.Status, c.SnoozedUntil, b2i(c.Spam), c.TrashedAt, c.AssigneeID, c.PreviousAssigneeID, c.TeamID,
 			c.Priority, c.CreatedAt, c.UpdatedAt, c.ClosedAt, c.LastActivityAt, c.LastInboundAt, c.LastOutboundAt)
