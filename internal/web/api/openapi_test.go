@@ -260,10 +260,31 @@ func TestOpenAPIListsProblemCodes(t *testing.T) {
 	}
 	used := map[string]string{}
 	root := filepath.Join("..", "..", "..")
+	// The web app and the file store answer browsers, not API clients; and these domain files
+	// serve features the API does not expose yet (snippets, saved views, contact notes), so
+	// their codes cannot reach an API client. Remove a file from here when its routes land.
+	notAPI := map[string]bool{
+		filepath.Join(root, "internal", "web", "ui"):                 true,
+		filepath.Join(root, "internal", "files"):                     true,
+		filepath.Join(root, "internal", "inbox", "snippets.go"):      true,
+		filepath.Join(root, "internal", "inbox", "views.go"):         true,
+		filepath.Join(root, "internal", "inbox", "contact_notes.go"): true,
+	}
+	// The list's date range is a web app filter; the API's list does not take one yet.
+	notAPICodes := map[string]bool{"invalid_date_range": true}
 	for _, dir := range []string{"internal", "cmd"} {
 		err := filepath.WalkDir(filepath.Join(root, dir), func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			if err != nil {
 				return err
+			}
+			if notAPI[path] {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+				return nil
 			}
 			src, err := os.ReadFile(path)
 			if err != nil {
@@ -271,7 +292,7 @@ func TestOpenAPIListsProblemCodes(t *testing.T) {
 			}
 			for _, m := range problemCodeRe.FindAllStringSubmatch(string(src), -1) {
 				// "invalid_"+name builds the documented invalid_<name> family.
-				if c := m[1] + m[2]; !strings.HasSuffix(c, "_") {
+				if c := m[1] + m[2]; !strings.HasSuffix(c, "_") && !notAPICodes[c] {
 					used[c] = path
 				}
 			}
