@@ -2,6 +2,14 @@
 // Everything else is server-rendered HTML that htmx swaps in.
 import { startLive } from "./live.js";
 import { startShortcuts } from "./shortcuts.js";
+import { startTheme } from "./theme.js";
+import { startProfile } from "./profile.js";
+import "./presence.js"; // the conversation header: presence, typing and its menus
+import "./contact.js"; // the contact sidebar: live refreshes wait for unsaved edits
+import "./list.js"; // the conversation list: j/k, the open marker, bulk selection
+import "./settings.js"; // settings: copy buttons and the confirm dialog
+import "./attachments.js"; // the composer's files: drag and drop, paste, the picker, uploads
+import "./composer.js"; // the conversation: composer tabs, drafts, snippets, mentions, typing
 
 const strings = JSON.parse(document.body.dataset.strings || "{}");
 export const t = (key) => strings[key] || key;
@@ -18,8 +26,10 @@ function hideToasts(root) {
 document.addEventListener("DOMContentLoaded", () => {
   hideToasts(document);
   document.body.addEventListener("htmx:afterSettle", () => hideToasts(document));
+  startTheme();
   if (document.body.dataset.userId) {
     startLive(t);
     startShortcuts();
+    startProfile();
   }
 });
