@@ -25,6 +25,7 @@ Scenarios (SPEC section 14; results and the commands behind them are in BENCHMAR
   connections  open idle WebSockets to one server; memory per connection (PERF-3)
   list         conversation lists (50 rows) for several views, as an admin and an agent (PERF-4)
   search       full-text search with words of the seed vocabulary (PERF-5)
+  pages        the web app's pages and the blocks live updates refetch, with browser sessions
   startup      start-up time and idle memory of the server (PERF-7)
 
 By default the benchmark starts its own server on 127.0.0.1 — in this process, or as a child
