@@ -22,6 +22,7 @@ import (
 	"github.com/parley-inbox/parley/internal/store"
 	"github.com/parley-inbox/parley/internal/web/api"
 	"github.com/parley-inbox/parley/internal/web/setup"
+	"github.com/parley-inbox/parley/internal/web/throttle"
 	"github.com/parley-inbox/parley/internal/web/ui"
 	"github.com/parley-inbox/parley/internal/workspace"
 )
@@ -58,11 +59,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	svc.WakeJobs = runner.Wake
 
 	rt := newRealtimeNode(s, log)
-	apiServer := &api.Server{Store: s, Inbox: svc, Log: log, BaseURL: c.BaseURL, Realtime: rt.hub}
+	signIns := &throttle.SignIns{} // one sign-in budget for the API and the web app
+	apiServer := &api.Server{Store: s, Inbox: svc, Log: log, BaseURL: c.BaseURL, Realtime: rt.hub, SignIns: signIns}
 	// Attachments live under the data directory; nodes sharing one PostgreSQL must share it too.
 	fileStore := files.New(s, filepath.Join(c.DataDir, "files"), c.BaseURL)
 	fileStore.Log = log
-	app := &ui.Server{Store: s, Inbox: svc, Workspace: ws, Log: log, BaseURL: c.BaseURL, Files: fileStore}
+	app := &ui.Server{Store: s, Inbox: svc, Workspace: ws, Log: log, BaseURL: c.BaseURL, Files: fileStore, SignIns: signIns}
 	if c.SMTPURL != "" {
 		// Password reset and invitation mail; without it the sign-in page offers no reset.
 		m, err := mail.NewSMTP(c.SMTPURL, c.MailFrom)

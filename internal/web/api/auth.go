@@ -2,16 +2,12 @@ package api
 
 import (
 	"github.com/parley-inbox/parley/internal/web/session"
+	"github.com/parley-inbox/parley/internal/web/throttle"
 	"math"
-	"net"
 	"net/http"
-	"net/netip"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/parley-inbox/parley/internal/problem"
 	"github.com/parley-inbox/parley/internal/store"
@@ -85,7 +81,7 @@ func signIn(s *Server, w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	// Throttle before hashing: the limit protects the CPU as much as the accounts.
-	if wait, ok := s.signIns.allow(time.Now(), clientIP(r), body.Email); !ok {
+	if wait, ok := s.signIns().Allow(time.Now(), throttle.ClientIP(r), body.Email); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		return problem.New(problem.TooMany, "too_many_attempts", "too many sign-in attempts; try again in %s", wait.Round(time.Second))
 	}
@@ -215,94 +211,4 @@ func optionalIDParam(r *http.Request, name string) (int64, error) {
 		return 0, problem.Field("invalid_"+name, name, "must be a positive whole number")
 	}
 	return id, nil
-}
-
-// Sign-in throttling. Each email may be tried a few times in a burst and then about three times
-// a minute; each client address gets a larger budget, since offices share one address.
-const (
-	emailAttemptBurst = 5
-	emailAttemptEvery = 20 * time.Second
-	ipAttemptBurst    = 30
-	ipAttemptEvery    = 2 * time.Second
-	limiterSweepEvery = time.Minute
-)
-
-// signInLimiter holds token buckets per email and per client address. Its zero value is ready.
-// Buckets that have refilled are dropped periodically, so memory follows recent attempts only.
-type signInLimiter struct {
-	mu        sync.Mutex
-	buckets   map[string]*rate.Limiter
-	lastSweep time.Time
-}
-
-// allow takes one attempt from both the email's and the address's bucket, or from neither and
-// reports how long to wait.
-func (l *signInLimiter) allow(now time.Time, ip, email string) (time.Duration, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.buckets == nil {
-		l.buckets = map[string]*rate.Limiter{}
-	}
-	if now.Sub(l.lastSweep) > limiterSweepEvery {
-		l.sweep(now)
-	}
-	ipLim := l.bucket("ip\x00"+ip, ipAttemptEvery, ipAttemptBurst)
-	emailLim := l.bucket("email\x00"+strings.ToLower(strings.TrimSpace(email)), emailAttemptEvery, emailAttemptBurst)
-	ipRes := ipLim.ReserveN(now, 1)
-	if d := ipRes.DelayFrom(now); d > 0 {
-		ipRes.CancelAt(now)
-		return d, false
-	}
-	emailRes := emailLim.ReserveN(now, 1)
-	if d := emailRes.DelayFrom(now); d > 0 {
-		emailRes.CancelAt(now)
-		ipRes.CancelAt(now)
-		return d, false
-	}
-	return 0, true
-}
-
-func (l *signInLimiter) bucket(key string, every time.Duration, burst int) *rate.Limiter {
-	b, ok := l.buckets[key]
-	if !ok {
-		b = rate.NewLimiter(rate.Every(every), burst)
-		l.buckets[key] = b
-	}
-	return b
-}
-
-// sweep drops buckets that are full again: a new one would behave the same.
-func (l *signInLimiter) sweep(now time.Time) {
-	for k, b := range l.buckets {
-		if b.TokensAt(now) >= float64(b.Burst()) {
-			delete(l.buckets, k)
-		}
-	}
-	l.lastSweep = now
-}
-
-// clientIP is the address sign-in attempts are counted against. X-Forwarded-For is believed only
-// from a loopback or private-network peer — a reverse proxy in front of Parley — and then only
-// its last entry, the one that proxy appended.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	peer, err := netip.ParseAddr(host)
-	if err != nil || !(peer.IsLoopback() || peer.IsPrivate()) {
-		return host
-	}
-	xff := r.Header.Values("X-Forwarded-For")
-	if len(xff) == 0 {
-		return host
-	}
-	last := xff[len(xff)-1]
-	if i := strings.LastIndexByte(last, ','); i >= 0 {
-		last = last[i+1:]
-	}
-	if a, err := netip.ParseAddr(strings.TrimSpace(last)); err == nil {
-		return a.String()
-	}
-	return host
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"github.com/parley-inbox/parley/internal/web/session"
+	"github.com/parley-inbox/parley/internal/web/throttle"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -30,8 +31,10 @@ type Server struct {
 	// Realtime serves GET /api/v1/realtime; nil answers 503 realtime_unavailable.
 	Realtime *realtime.Hub
 
-	// signIns throttles sign-in attempts per email and per client address (in memory, per node).
-	signIns signInLimiter
+	// SignIns throttles sign-in attempts per email and client address; share one with the
+	// other HTTP edge of the process (nil: this server keeps its own).
+	SignIns    *throttle.SignIns
+	ownSignIns throttle.SignIns
 	// tokenTouched remembers when each API token's last use was recorded (token id → unix ms).
 	tokenTouched sync.Map
 }
@@ -193,4 +196,12 @@ func (s *Server) touchToken(ctx context.Context, tokenID int64) {
 	if err := s.Store.TouchAPIToken(ctx, tokenID, now); err != nil {
 		s.Log.WarnContext(ctx, "record token use", "err", err)
 	}
+}
+
+// signIns is the shared sign-in throttle, or this server's own.
+func (s *Server) signIns() *throttle.SignIns {
+	if s.SignIns != nil {
+		return s.SignIns
+	}
+	return &s.ownSignIns
 }

@@ -2,16 +2,12 @@ package ui
 
 import (
 	"context"
+	"github.com/parley-inbox/parley/internal/web/throttle"
 	"math"
-	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/parley-inbox/parley/internal/auth"
 	"github.com/parley-inbox/parley/internal/mail"
@@ -85,7 +81,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 			Next: r.FormValue("next"), Error: msg, CanReset: s.Mail != nil})
 	}
 	// Throttle before hashing: the limit protects the CPU as much as the accounts.
-	if wait, ok := s.signIns.allow(time.Now(), clientIP(r), email); !ok {
+	if wait, ok := s.signIns().Allow(time.Now(), throttle.ClientIP(r), email); !ok {
 		return again(http.StatusTooManyRequests, tooMany(s.page(r, "", "auth"), wait))
 	}
 	step, err := s.Workspace.StartSignIn(r.Context(), email, r.FormValue("password"))
@@ -174,7 +170,7 @@ func (s *Server) submitCode(w http.ResponseWriter, r *http.Request) error {
 		s.signInAgain(w, r, next)
 		return nil
 	}
-	if wait, ok := s.signIns.allow(time.Now(), clientIP(r), ""); !ok {
+	if wait, ok := s.signIns().Allow(time.Now(), throttle.ClientIP(r), ""); !ok {
 		pg := s.authPage(r, "auth.code.title")
 		return s.render(w, r, http.StatusTooManyRequests, "totp", codePage{Page: pg, Next: next, Error: tooMany(pg, wait)})
 	}
@@ -253,7 +249,7 @@ func (s *Server) forgot(w http.ResponseWriter, r *http.Request) error {
 	}
 	email := strings.TrimSpace(r.FormValue("email"))
 	pg := s.authPage(r, "auth.forgot.title")
-	if wait, ok := s.signIns.allow(time.Now(), clientIP(r), email); !ok {
+	if wait, ok := s.signIns().Allow(time.Now(), throttle.ClientIP(r), email); !ok {
 		return s.render(w, r, http.StatusTooManyRequests, "forgot", forgotPage{Page: pg, Email: email, Error: tooMany(pg, wait)})
 	}
 	token, u, err := s.Workspace.RequestPasswordReset(r.Context(), email)
@@ -348,7 +344,7 @@ func (s *Server) reset(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	token := r.FormValue("token")
 	pg := s.authPage(r, "auth.reset.title")
-	if wait, ok := s.signIns.allow(time.Now(), clientIP(r), ""); !ok {
+	if wait, ok := s.signIns().Allow(time.Now(), throttle.ClientIP(r), ""); !ok {
 		return s.render(w, r, http.StatusTooManyRequests, "reset", resetPage{Page: pg, Token: token, Error: tooMany(pg, wait), MinPassword: auth.MinPasswordLength})
 	}
 	password := r.FormValue("password")
@@ -387,88 +383,4 @@ func (s *Server) reset(w http.ResponseWriter, r *http.Request) error {
 	session.Set(w, step.Session, workspace.SessionDuration, s.secure())
 	redirect(w, r, "/inbox?flash=auth.reset.done")
 	return nil
-}
-
-// Sign-in throttling, as in the API: each email may be tried a few times in a burst and then
-// about three times a minute; each client address gets a larger budget, since offices share one.
-const (
-	emailAttemptBurst = 5
-	emailAttemptEvery = 20 * time.Second
-	ipAttemptBurst    = 30
-	ipAttemptEvery    = 2 * time.Second
-	limiterSweepEvery = time.Minute
-)
-
-// signInLimiter holds token buckets per email and per client address. Its zero value is ready.
-type signInLimiter struct {
-	mu        sync.Mutex
-	buckets   map[string]*rate.Limiter
-	lastSweep time.Time
-}
-
-// allow takes one attempt from the address's bucket and, when email is given, the email's; or
-// from neither, and reports how long to wait.
-func (l *signInLimiter) allow(now time.Time, ip, email string) (time.Duration, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.buckets == nil {
-		l.buckets = map[string]*rate.Limiter{}
-	}
-	if now.Sub(l.lastSweep) > limiterSweepEvery {
-		for k, b := range l.buckets {
-			if b.TokensAt(now) >= float64(b.Burst()) {
-				delete(l.buckets, k)
-			}
-		}
-		l.lastSweep = now
-	}
-	ipRes := l.bucket("ip\x00"+ip, ipAttemptEvery, ipAttemptBurst).ReserveN(now, 1)
-	if d := ipRes.DelayFrom(now); d > 0 {
-		ipRes.CancelAt(now)
-		return d, false
-	}
-	if email == "" {
-		return 0, true
-	}
-	emailRes := l.bucket("email\x00"+strings.ToLower(email), emailAttemptEvery, emailAttemptBurst).ReserveN(now, 1)
-	if d := emailRes.DelayFrom(now); d > 0 {
-		emailRes.CancelAt(now)
-		ipRes.CancelAt(now)
-		return d, false
-	}
-	return 0, true
-}
-
-func (l *signInLimiter) bucket(key string, every time.Duration, burst int) *rate.Limiter {
-	b, ok := l.buckets[key]
-	if !ok {
-		b = rate.NewLimiter(rate.Every(every), burst)
-		l.buckets[key] = b
-	}
-	return b
-}
-
-// clientIP is the address attempts are counted against. X-Forwarded-For is believed only from a
-// loopback or private-network peer (a reverse proxy), and then only its last entry.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	peer, err := netip.ParseAddr(host)
-	if err != nil || !(peer.IsLoopback() || peer.IsPrivate()) {
-		return host
-	}
-	xff := r.Header.Values("X-Forwarded-For")
-	if len(xff) == 0 {
-		return host
-	}
-	last := xff[len(xff)-1]
-	if i := strings.LastIndexByte(last, ','); i >= 0 {
-		last = last[i+1:]
-	}
-	if a, err := netip.ParseAddr(strings.TrimSpace(last)); err == nil {
-		return a.String()
-	}
-	return host
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"github.com/parley-inbox/parley/internal/web/throttle"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -32,7 +33,10 @@ type Server struct {
 	// (then the forgot-password form is not offered).
 	Mail mail.Sender
 
-	signIns signInLimiter // sign-in and reset attempts, per email and client (auth.go)
+	// SignIns throttles sign-in attempts per email and client address; share one with the
+	// other HTTP edge of the process (nil: this server keeps its own).
+	SignIns    *throttle.SignIns
+	ownSignIns throttle.SignIns
 
 	views  *views
 	assets *assets
@@ -177,4 +181,12 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "same-origin")
 		next.ServeHTTP(w, r)
 	})
+}
+
+// signIns is the shared sign-in throttle, or this server's own.
+func (s *Server) signIns() *throttle.SignIns {
+	if s.SignIns != nil {
+		return s.SignIns
+	}
+	return &s.ownSignIns
 }
