@@ -51,24 +51,8 @@ func (s *Store) AllAPITokens(ctx context.Context, limit int) ([]*APIToken, error
 	if limit <= 0 {
 		limit = 200
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens t
+	return s.queryTokens(ctx, `SELECT `+tokenColumns+` FROM api_tokens t
 		WHERE t.revoked_at IS NULL ORDER BY t.id DESC LIMIT $1`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list all api tokens: %w", err)
-	}
-	defer rows.Close()
-	var out []*APIToken
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list all api tokens: %w", err)
-	}
-	return out, nil
 }
 
 // CustomChannelJobs lists the jobs that call a custom channel's webhook, newest first: the

@@ -59,8 +59,12 @@ func (tx *Tx) APIToken(ctx context.Context, id int64) (*APIToken, error) {
 
 // APITokens lists a user's tokens that are not revoked, newest first.
 func (s *Store) APITokens(ctx context.Context, userID int64) ([]*APIToken, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens t
+	return s.queryTokens(ctx, `SELECT `+tokenColumns+` FROM api_tokens t
 		WHERE t.user_id = $1 AND t.revoked_at IS NULL ORDER BY t.id DESC`, userID)
+}
+
+func (s *Store) queryTokens(ctx context.Context, query string, args ...any) ([]*APIToken, error) {
+	rows, err := s.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list api tokens: %w", err)
 	}

@@ -309,12 +309,13 @@ func pathInt(r *http.Request, name string) (int64, error) {
 // maxSettingsList bounds the people and teams a settings page lists in full (pickers, tables).
 const maxSettingsList = 1000
 
-// allUsers lists users in id order (deactivated ones too when asked), up to maxSettingsList.
-func (s *Server) allUsers(ctx context.Context, deactivated bool) ([]*store.User, error) {
-	var out []*store.User
+// allPages reads a keyset-paged list to its end, up to maxSettingsList items: fetch returns the
+// page after an id and whether more follow.
+func allPages[T any](fetch func(after int64) ([]T, bool, error), id func(T) int64) ([]T, error) {
+	var out []T
 	var after int64
 	for len(out) < maxSettingsList {
-		page, more, err := s.Workspace.Users(ctx, store.UserFilter{IncludeDeactivated: deactivated, AfterID: after, Limit: 200})
+		page, more, err := fetch(after)
 		if err != nil {
 			return nil, err
 		}
@@ -322,45 +323,30 @@ func (s *Server) allUsers(ctx context.Context, deactivated bool) ([]*store.User,
 		if !more || len(page) == 0 {
 			break
 		}
-		after = page[len(page)-1].ID
+		after = id(page[len(page)-1])
 	}
 	return out, nil
+}
+
+// allUsers lists users in id order (deactivated ones too when asked), up to maxSettingsList.
+func (s *Server) allUsers(ctx context.Context, deactivated bool) ([]*store.User, error) {
+	return allPages(func(after int64) ([]*store.User, bool, error) {
+		return s.Workspace.Users(ctx, store.UserFilter{IncludeDeactivated: deactivated, AfterID: after, Limit: 200})
+	}, func(u *store.User) int64 { return u.ID })
 }
 
 // allTeams lists teams with their members, up to maxSettingsList.
 func (s *Server) allTeams(ctx context.Context) ([]*workspace.Team, error) {
-	var out []*workspace.Team
-	var after int64
-	for len(out) < maxSettingsList {
-		page, more, err := s.Workspace.Teams(ctx, after, 200)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, page...)
-		if !more || len(page) == 0 {
-			break
-		}
-		after = page[len(page)-1].ID
-	}
-	return out, nil
+	return allPages(func(after int64) ([]*workspace.Team, bool, error) {
+		return s.Workspace.Teams(ctx, after, 200)
+	}, func(t *workspace.Team) int64 { return t.ID })
 }
 
 // allInboxes lists the inboxes viewer may see (admins: all), up to maxSettingsList.
 func (s *Server) allInboxes(ctx context.Context, viewer *store.User) ([]*store.Inbox, error) {
-	var out []*store.Inbox
-	var after int64
-	for len(out) < maxSettingsList {
-		page, more, err := s.Workspace.Inboxes(ctx, viewer, after, 200)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, page...)
-		if !more || len(page) == 0 {
-			break
-		}
-		after = page[len(page)-1].ID
-	}
-	return out, nil
+	return allPages(func(after int64) ([]*store.Inbox, bool, error) {
+		return s.Workspace.Inboxes(ctx, viewer, after, 200)
+	}, func(i *store.Inbox) int64 { return i.ID })
 }
 
 // people indexes users by id, for names in tables.
