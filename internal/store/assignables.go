@@ -23,7 +23,8 @@ type Assignable struct {
 	Status       string
 	WorkingHours json.RawMessage
 	// CapacityTotal is their limit of open conversations (nil: no limit); OpenTotal counts the
-	// open conversations assigned to them (open, not spam, not in the trash), as routing does.
+	// open conversations assigned to them (open, not spam, not in the trash), read from the
+	// counters routing reads (migration 00010) rather than counted over each user's backlog.
 	CapacityTotal *int64
 	OpenTotal     int64
 }
@@ -34,8 +35,7 @@ type Assignable struct {
 func (s *Store) Assignables(ctx context.Context, inboxID int64) ([]Assignable, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT u.id, u.name, u.avatar_url, u.role,
 			COALESCE(a.status, 'available'), a.working_hours, k.total,
-			(SELECT COUNT(*) FROM conversations c WHERE c.assignee_id = u.id AND c.status = 'open'
-				AND c.spam = 0 AND c.trashed_at IS NULL)
+			CAST(COALESCE((SELECT SUM(oc.n) FROM user_open_counts oc WHERE oc.user_id = u.id), 0) AS BIGINT)
 		FROM users u
 		LEFT JOIN user_availability a ON a.user_id = u.id
 		LEFT JOIN user_capacity k ON k.user_id = u.id

@@ -122,3 +122,82 @@ func TestAssignablesAndRecentTags(t *testing.T) {
 		}
 	})
 }
+
+// OpenTotal comes from the open-count counters: it follows a conversation closed, reassigned,
+// marked spam, trashed and reopened, on both engines.
+func TestAssignablesOpenTotalFollowsChanges(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		var ana, ben *store.User
+		var inbox *store.Inbox
+		var ids []int64
+		err := s.InTx(ctx, func(tx *store.Tx) error {
+			ana = &store.User{Email: "ana@example.com", Name: "Ana", Role: "agent", Locale: "en", TimeZone: "UTC"}
+			ben = &store.User{Email: "ben@example.com", Name: "Ben", Role: "agent", Locale: "en", TimeZone: "UTC"}
+			for _, u := range []*store.User{ana, ben} {
+				if err := tx.CreateUser(ctx, u); err != nil {
+					return err
+				}
+			}
+			inbox = &store.Inbox{Name: "Support", Access: "everyone"}
+			if err := tx.CreateInbox(ctx, inbox); err != nil {
+				return err
+			}
+			for range 3 {
+				n, err := tx.NextConversationNumber(ctx)
+				if err != nil {
+					return err
+				}
+				c := store.Conversation{InboxID: inbox.ID, Number: n, AssigneeID: &ana.ID}
+				if err := tx.InsertConversation(ctx, &c); err != nil {
+					return err
+				}
+				ids = append(ids, c.ID)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		change := func(id int64, fn func(c *store.Conversation)) {
+			t.Helper()
+			err := s.InTx(ctx, func(tx *store.Tx) error {
+				c, err := tx.Conversation(ctx, id)
+				if err != nil {
+					return err
+				}
+				fn(c)
+				return tx.UpdateConversation(ctx, c)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := func(wantAna, wantBen int64) {
+			t.Helper()
+			got, err := s.Assignables(ctx, inbox.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			open := map[int64]int64{}
+			for _, a := range got {
+				open[a.ID] = a.OpenTotal
+			}
+			if open[ana.ID] != wantAna || open[ben.ID] != wantBen {
+				t.Fatalf("open totals ana %d ben %d, want %d %d", open[ana.ID], open[ben.ID], wantAna, wantBen)
+			}
+		}
+		want(3, 0)
+		change(ids[0], func(c *store.Conversation) { c.Status = "closed" })
+		want(2, 0)
+		change(ids[1], func(c *store.Conversation) { c.AssigneeID = &ben.ID })
+		want(1, 1)
+		change(ids[2], func(c *store.Conversation) { c.Spam = true })
+		want(0, 1)
+		now := store.Now()
+		change(ids[1], func(c *store.Conversation) { c.TrashedAt = &now })
+		want(0, 0)
+		change(ids[0], func(c *store.Conversation) { c.Status = "open" })
+		want(1, 0)
+	})
+}

@@ -86,5 +86,8 @@ func (s *Store) ContactNotes(ctx context.Context, contactID int64, limit int) ([
 		}
 		list = append(list, *n)
 	}
-	return list, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list contact notes: %w", err)
+	}
+	return list, nil
 }

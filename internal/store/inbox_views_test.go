@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/parley-inbox/parley/internal/store"
@@ -245,6 +246,72 @@ func TestSavedViews(t *testing.T) {
 		}
 		if list, _ := s.SavedViews(ctx, f.admin.ID); len(list) != 1 || list[0].Name != "Admin's" {
 			t.Errorf("admin's views: %+v", list)
+		}
+	})
+}
+
+// The Spam and Trash views list only what the agent may see, newest first, and both engines have
+// the indexes that let them read a page per inbox instead of sorting every conversation.
+func TestSpamAndTrashViews(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		f := seedViews(t, s)
+		ctx := t.Context()
+		now := store.Now()
+		err := s.InTx(ctx, func(tx *store.Tx) error {
+			for name, c := range map[string]store.Conversation{
+				"b-spam":     {InboxID: f.b.ID, Spam: true},
+				"b-trash":    {InboxID: f.b.ID, TrashedAt: &now},
+				"a-spam-old": {InboxID: f.a.ID, Spam: true, LastActivityAt: now - 86400_000},
+			} {
+				n, err := tx.NextConversationNumber(ctx)
+				if err != nil {
+					return err
+				}
+				c.Number = n
+				if err := tx.InsertConversation(ctx, &c); err != nil {
+					return err
+				}
+				f.ids[name] = c.ID
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		list := func(u *store.User, cf store.ConversationFilter) []int64 {
+			t.Helper()
+			cf.ForUser, cf.VisibleOnly = u.ID, !u.IsAdmin()
+			got, _, err := s.Conversations(ctx, cf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []int64
+			for _, c := range got {
+				ids = append(ids, c.ID)
+			}
+			return ids
+		}
+		if got, want := list(f.agent, store.ConversationFilter{Spam: true}), []int64{f.ids["a-spam"], f.ids["a-spam-old"]}; !slices.Equal(got, want) {
+			t.Errorf("agent spam %v, want %v", got, want)
+		}
+		if got, want := list(f.agent, store.ConversationFilter{Trashed: true}), []int64{f.ids["a-trash"]}; !slices.Equal(got, want) {
+			t.Errorf("agent trash %v, want %v", got, want)
+		}
+		if got := list(f.admin, store.ConversationFilter{Spam: true}); len(got) != 3 {
+			t.Errorf("admin spam %v", got)
+		}
+		if got := list(f.admin, store.ConversationFilter{Trashed: true}); len(got) != 2 {
+			t.Errorf("admin trash %v", got)
+		}
+		idx, err := s.IndexesForTest(ctx, "conversations")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"conversations_view_counts", "conversations_channel_activity", "conversations_team_activity",
+			"conversations_spam_activity", "conversations_trash_activity"} {
+			if !idx[name] {
+				t.Errorf("no index %s", name)
+			}
 		}
 	})
 }

@@ -59,7 +59,4 @@ CREATE TRIGGER conversations_open_counts_update AFTER UPDATE OF assignee_id, sta
     EXECUTE FUNCTION conversations_open_counts();
 
 -- +goose Down
-DROP TRIGGER conversations_open_counts_update ON conversations;
-DROP TRIGGER conversations_open_counts_insert_delete ON conversations;
-DROP FUNCTION conversations_open_counts();
-DROP TABLE user_open_counts;
+SELECT 'down migrations are not supported';

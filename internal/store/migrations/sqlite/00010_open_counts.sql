@@ -55,8 +55,4 @@ END;
 -- +goose StatementEnd
 
 -- +goose Down
-DROP TRIGGER conversations_open_counts_enter;
-DROP TRIGGER conversations_open_counts_leave;
-DROP TRIGGER conversations_open_counts_delete;
-DROP TRIGGER conversations_open_counts_insert;
-DROP TABLE user_open_counts;
+SELECT 'down migrations are not supported';
