@@ -278,7 +278,11 @@ func (s *Store) Attach(ctx context.Context, uploaderID, conversationID int64, id
 			if f.Attached() && (f.ConversationID == nil || *f.ConversationID != conversationID) {
 				return problem.Conflictf("attachment_in_use", "%q is attached to another conversation; upload it again", f.Name)
 			}
-			if err := tx.AttachFile(ctx, id, conversationID, now); err != nil {
+			err = tx.AttachFile(ctx, id, conversationID, now)
+			if errors.Is(err, store.ErrNotFound) {
+				// Since it was read: swept, discarded or taken by another conversation.
+				return problem.Conflictf("attachment_in_use", "%q is attached to another conversation or was removed; upload it again", f.Name)
+			} else if err != nil {
 				return err
 			}
 			f.ConversationID = &conversationID
@@ -367,19 +371,26 @@ func PathOf(id, name string) string {
 // deleted. Several nodes sweeping at once is harmless.
 func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
 	deleted := 0
+	cutoff := now.Add(-unattachedTTL).UnixMilli()
 	for {
-		loose, err := s.DB.LooseFiles(ctx, now.Add(-unattachedTTL).UnixMilli(), 100)
+		loose, err := s.DB.LooseFiles(ctx, cutoff, 100)
 		if err != nil {
 			return deleted, err
 		}
 		for _, f := range loose {
 			// The row goes first: content without a row is invisible, a row without content
-			// would be a broken download.
-			err := s.DB.InTx(ctx, func(tx *store.Tx) error { return tx.DeleteFile(ctx, f.ID) })
-			if errors.Is(err, store.ErrNotFound) {
-				continue // another node got it
-			} else if err != nil {
+			// would be a broken download. The delete checks again that the file is loose: a
+			// message may have attached it since the listing.
+			var gone bool
+			err := s.DB.InTx(ctx, func(tx *store.Tx) (err error) {
+				gone, err = tx.DeleteLooseFile(ctx, f.ID, cutoff)
+				return err
+			})
+			if err != nil {
 				return deleted, err
+			}
+			if !gone {
+				continue // attached meanwhile, or another node got it
 			}
 			if rel := filepath.FromSlash(f.StorageKey); filepath.IsLocal(rel) {
 				if err := os.Remove(filepath.Join(s.Dir, rel)); err != nil && !errors.Is(err, os.ErrNotExist) {

@@ -52,3 +52,39 @@ func TestNewSMTPChecksItsSettings(t *testing.T) {
 		}
 	}
 }
+
+// Names and subjects come from people (a user's name, a translated subject with their name in
+// it): a line break in them must not start a header or the body of its own.
+func TestNoHeaderInjection(t *testing.T) {
+	sink := mailtest.Start(t)
+	s, err := mail.NewSMTP(sink.URL, "Parley <parley@example.com>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Send(t.Context(), mail.Message{To: "ana@example.com",
+		Subject: "Reset\r\nBcc: victim@example.com\r\nX-Evil: 1\n\nbody", Text: "hello\r\n.\r\nMAIL FROM:<x@y>\r\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := sink.Next(t)
+	if len(m.To) != 1 || m.To[0] != "ana@example.com" {
+		t.Fatalf("recipients: %v", m.To)
+	}
+	if m.Header.Get("Bcc") != "" || m.Header.Get("X-Evil") != "" {
+		t.Fatalf("injected headers: %v", m.Header)
+	}
+	if !strings.Contains(m.Subject, "Bcc: victim@example.com") {
+		t.Fatalf("subject %q", m.Subject)
+	}
+	if !strings.Contains(m.Body, "MAIL FROM:<x@y>") {
+		t.Fatalf("body: %q", m.Body)
+	}
+	for _, to := range []string{"ana@example.com\r\nBcc: victim@example.com", "Ana\r\n <ana@example.com>, victim@example.com"} {
+		if err := s.Send(t.Context(), mail.Message{To: to, Subject: "x", Text: "x"}); err == nil {
+			m := sink.Next(t)
+			if len(m.To) != 1 || m.Header.Get("Bcc") != "" {
+				t.Fatalf("To %q reached %v, headers %v", to, m.To, m.Header)
+			}
+		}
+	}
+}

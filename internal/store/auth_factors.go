@@ -63,10 +63,13 @@ func (tx *Tx) StartTOTP(ctx context.Context, userID int64, secret string) error 
 }
 
 // ConfirmTOTP marks a user's pending authenticator confirmed with the step of the code that
-// proved it, so that code cannot sign in again. ErrNotFound when nothing is pending.
-func (tx *Tx) ConfirmTOTP(ctx context.Context, userID, step, now int64) error {
+// proved it, so that code cannot sign in again. secret is the one the code was checked
+// against: when another enrolment replaced it in the meantime (a second tab), nothing is
+// confirmed, so the account never ends up with a secret its owner's app does not have.
+// ErrNotFound when nothing with that secret is pending.
+func (tx *Tx) ConfirmTOTP(ctx context.Context, userID int64, secret string, step, now int64) error {
 	res, err := tx.exec(ctx, `UPDATE user_totp SET confirmed_at = $1, last_step = $2
-		WHERE user_id = $3 AND confirmed_at IS NULL`, now, step, userID)
+		WHERE user_id = $3 AND confirmed_at IS NULL AND secret = $4`, now, step, userID, secret)
 	if err != nil {
 		return fmt.Errorf("confirm totp of user %d: %w", userID, err)
 	}
@@ -162,10 +165,27 @@ func (tx *Tx) PendingSignIn(ctx context.Context, tokenHash string, now int64) (*
 	return &p, nil
 }
 
-// CountPendingSignInAttempt adds one wrong code to a pending sign-in.
-func (tx *Tx) CountPendingSignInAttempt(ctx context.Context, tokenHash string) error {
-	if _, err := tx.exec(ctx, `UPDATE pending_sign_ins SET attempts = attempts + 1 WHERE token_hash = $1`, tokenHash); err != nil {
-		return fmt.Errorf("count pending sign-in attempt: %w", err)
+// ClaimPendingSignInAttempt counts one code attempt against a pending sign-in before the code
+// is checked, and returns the pending sign-in, or ErrNotFound when it is unknown, expired at now
+// or has had maxAttempts already. Counting first in one conditional update (which locks the row
+// until the transaction ends) is what keeps the limit under concurrency: requests racing with
+// guesses cannot all read the same count and all get to try.
+func (tx *Tx) ClaimPendingSignInAttempt(ctx context.Context, tokenHash string, now int64, maxAttempts int) (*PendingSignIn, error) {
+	var p PendingSignIn
+	err := tx.tx.QueryRowContext(ctx, `UPDATE pending_sign_ins SET attempts = attempts + 1
+		WHERE token_hash = $1 AND expires_at > $2 AND attempts < $3
+		RETURNING user_id, attempts, expires_at`, tokenHash, now, maxAttempts).Scan(&p.UserID, &p.Attempts, &p.ExpiresAt)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return &p, nil
+}
+
+// DeleteUserPendingSignIns ends every pending sign-in of a user (after their password changed:
+// whoever typed the old one must start over).
+func (tx *Tx) DeleteUserPendingSignIns(ctx context.Context, userID int64) error {
+	if _, err := tx.exec(ctx, `DELETE FROM pending_sign_ins WHERE user_id = $1`, userID); err != nil {
+		return fmt.Errorf("delete pending sign-ins of user %d: %w", userID, err)
 	}
 	return nil
 }

@@ -36,7 +36,11 @@ func TestAuthFactors(t *testing.T) {
 			if ok, err := tx.UseTOTPStep(ctx, u.ID, 5); err != nil || ok {
 				t.Fatalf("step on pending: %v %v", ok, err)
 			}
-			return tx.ConfirmTOTP(ctx, u.ID, 100, store.Now())
+			// A code checked against a secret another enrolment has replaced confirms nothing.
+			if err := tx.ConfirmTOTP(ctx, u.ID, "SECRETONE", 100, store.Now()); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("confirm a replaced secret: %v", err)
+			}
+			return tx.ConfirmTOTP(ctx, u.ID, "SECRETTWO", 100, store.Now())
 		})
 		err = s.InTx(ctx, func(tx *store.Tx) error { return tx.StartTOTP(ctx, u.ID, "SECRETTHREE") })
 		if !store.IsConflict(err) {
@@ -81,12 +85,21 @@ func TestAuthFactors(t *testing.T) {
 		now := store.Now()
 		in(func(tx *store.Tx) error { return tx.CreatePendingSignIn(ctx, "p1", u.ID, now+60_000) })
 		in(func(tx *store.Tx) error {
-			if err := tx.CountPendingSignInAttempt(ctx, "p1"); err != nil {
-				return err
+			if p, err := tx.ClaimPendingSignInAttempt(ctx, "p1", now, 2); err != nil || p.UserID != u.ID || p.Attempts != 1 {
+				t.Fatalf("claim: %+v %v", p, err)
+			}
+			if _, err := tx.ClaimPendingSignInAttempt(ctx, "p1", now+60_000, 2); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("claim expired: %v", err)
 			}
 			p, err := tx.PendingSignIn(ctx, "p1", now)
 			if err != nil || p.UserID != u.ID || p.Attempts != 1 {
 				t.Fatalf("pending: %+v %v", p, err)
+			}
+			if p, err := tx.ClaimPendingSignInAttempt(ctx, "p1", now, 2); err != nil || p.Attempts != 2 {
+				t.Fatalf("second claim: %+v %v", p, err)
+			}
+			if _, err := tx.ClaimPendingSignInAttempt(ctx, "p1", now, 2); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("claim over the limit: %v", err)
 			}
 			if _, err := tx.PendingSignIn(ctx, "p1", now+60_000); !errors.Is(err, store.ErrNotFound) {
 				t.Fatalf("expired pending: %v", err)

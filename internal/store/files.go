@@ -70,10 +70,13 @@ func (tx *Tx) File(ctx context.Context, id string) (*File, error) {
 }
 
 // AttachFile records that a message of conversationID carries the file. Attaching a file to
-// the conversation it already belongs to keeps the first attachment time.
+// the conversation it already belongs to keeps the first attachment time. A file on another
+// conversation, or on one since deleted, is not attached (ErrNotFound): the condition is in the
+// update itself, so two conversations racing for one upload cannot both get it.
 func (tx *Tx) AttachFile(ctx context.Context, id string, conversationID, now int64) error {
 	res, err := tx.exec(ctx, `UPDATE files SET conversation_id = $1, attached_at = COALESCE(attached_at, $2)
-		WHERE id = $3`, conversationID, now, id)
+		WHERE id = $3 AND (conversation_id = $1 OR conversation_id IS NULL AND attached_at IS NULL)`,
+		conversationID, now, id)
 	if err != nil {
 		return fmt.Errorf("attach file %s: %w", id, err)
 	}
@@ -87,6 +90,20 @@ func (tx *Tx) DeleteFile(ctx context.Context, id string) error {
 		return fmt.Errorf("delete file %s: %w", id, err)
 	}
 	return expectRows(res)
+}
+
+// DeleteLooseFile removes a file's row if it is still loose as LooseFiles defines it, and
+// reports whether it did. The sweep lists first and deletes later: a file attached in between
+// must survive, so the condition is checked again in the delete itself (on PostgreSQL after
+// waiting for a concurrent attach to commit).
+func (tx *Tx) DeleteLooseFile(ctx context.Context, id string, unattachedBefore int64) (bool, error) {
+	res, err := tx.exec(ctx, `DELETE FROM files
+		WHERE id = $1 AND conversation_id IS NULL AND (attached_at IS NOT NULL OR created_at < $2)`, id, unattachedBefore)
+	if err != nil {
+		return false, fmt.Errorf("delete loose file %s: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
 }
 
 // LooseFiles lists up to limit files nobody can reach any more, oldest first: uploaded before

@@ -93,6 +93,63 @@ func TestFiles(t *testing.T) {
 			t.Fatalf("delete twice: %v", err)
 		}
 
+		// The sweep's delete checks again: a file listed as loose and attached since stays.
+		listed, err := s.LooseFiles(ctx, 2000, 10)
+		if err != nil || len(listed) != 1 || listed[0].ID != "inbound" {
+			t.Fatalf("loose before attach: %+v %v", listed, err)
+		}
+		if err := s.InTx(ctx, func(tx *store.Tx) error { return tx.AttachFile(ctx, "inbound", conv.ID, 9500) }); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{"inbound", "fresh"} {
+			err := s.InTx(ctx, func(tx *store.Tx) error {
+				if gone, err := tx.DeleteLooseFile(ctx, id, 1<<62); err != nil || gone {
+					t.Fatalf("swept attached file %s: %v %v", id, gone, err)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		// A file on one conversation does not move to another.
+		var other *store.Conversation
+		err = s.InTx(ctx, func(tx *store.Tx) error {
+			n, err := tx.NextConversationNumber(ctx)
+			if err != nil {
+				return err
+			}
+			other = &store.Conversation{Number: n, InboxID: conv.InboxID, Subject: "Other"}
+			return tx.InsertConversation(ctx, other)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.InTx(ctx, func(tx *store.Tx) error { return tx.AttachFile(ctx, "fresh", other.ID, 9600) }); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("attach to a second conversation: %v", err)
+		}
+		if got, err := s.File(ctx, "fresh"); err != nil || *got.ConversationID != conv.ID {
+			t.Fatalf("moved: %+v %v", got, err)
+		}
+		// A loose file is deleted once.
+		loner := &store.File{ID: "loner", Name: "x.txt", ContentType: "text/plain", Size: 1, SHA256: "00",
+			StorageKey: "lo/loner", CreatedAt: 100}
+		if err := s.InTx(ctx, func(tx *store.Tx) error { return tx.InsertFile(ctx, loner) }); err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range []bool{true, false} {
+			err := s.InTx(ctx, func(tx *store.Tx) error {
+				gone, err := tx.DeleteLooseFile(ctx, "loner", 2000)
+				if err != nil || gone != want {
+					t.Fatalf("delete loose #%d: %v %v", i, gone, err)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+
 		// EnsureSetting: the first value wins.
 		v, err := s.EnsureSetting(ctx, "files_test_key", "first")
 		if err != nil || v != "first" {

@@ -172,6 +172,11 @@ func (s *Service) SetPasswordWithLink(ctx context.Context, token, password strin
 		if err := tx.DeleteUserSessions(ctx, u.ID, ""); err != nil {
 			return err
 		}
+		// A sign-in that got past the old password and waits for its code is as good as a
+		// session: it ends too.
+		if err := tx.DeleteUserPendingSignIns(ctx, u.ID); err != nil {
+			return err
+		}
 		if err := tx.DeletePasswordTokens(ctx, u.ID); err != nil {
 			return err
 		}

@@ -172,7 +172,12 @@ func (s *Service) ConfirmTOTP(ctx context.Context, actor *store.User, code strin
 		if !ok {
 			return invalidTOTPCode()
 		}
-		if err := tx.ConfirmTOTP(ctx, actor.ID, step, store.Now()); err != nil {
+		err = tx.ConfirmTOTP(ctx, actor.ID, t.Secret, step, store.Now())
+		if errors.Is(err, store.ErrNotFound) {
+			// Another tab started a new enrolment since: this code proves the replaced secret
+			// only, which is not the current authenticator's.
+			return invalidTOTPCode()
+		} else if err != nil {
 			return err
 		}
 		if err := tx.ReplaceRecoveryCodes(ctx, actor.ID, hashes); err != nil {
@@ -347,16 +352,15 @@ func (s *Service) FinishSignIn(ctx context.Context, pending, code string) (strin
 	var u *store.User
 	var verr error
 	err := s.Store.InTx(ctx, func(tx *store.Tx) error {
-		p, err := tx.PendingSignIn(ctx, hash, now().UnixMilli())
+		// The attempt is counted before the code is checked, and the row stays locked until
+		// this transaction ends: concurrent guesses cannot share one count, and of two
+		// concurrent right codes only the first gets a session (the second finds it gone).
+		p, err := tx.ClaimPendingSignInAttempt(ctx, hash, now().UnixMilli(), maxCodeAttempts)
 		if errors.Is(err, store.ErrNotFound) {
 			verr = signInExpired()
-			return nil
+			return tx.DeletePendingSignIn(ctx, hash)
 		} else if err != nil {
 			return err
-		}
-		if p.Attempts >= maxCodeAttempts {
-			verr = signInExpired()
-			return tx.DeletePendingSignIn(ctx, hash)
 		}
 		if u, err = tx.User(ctx, p.UserID); err != nil {
 			return err
@@ -366,10 +370,10 @@ func (s *Service) FinishSignIn(ctx context.Context, pending, code string) (strin
 			return tx.DeletePendingSignIn(ctx, hash)
 		}
 		if verr = checkSecondFactor(ctx, tx, u, code); verr != nil {
-			if p, ok := problem.As(verr); ok && p.Kind == problem.Invalid {
-				return tx.CountPendingSignInAttempt(ctx, hash)
+			if _, ok := problem.As(verr); !ok {
+				return verr // a database failure: roll back, the attempt does not count
 			}
-			return nil
+			return nil // commit the counted attempt
 		}
 		if err := tx.DeletePendingSignIn(ctx, hash); err != nil {
 			return err
