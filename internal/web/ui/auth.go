@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 
@@ -216,10 +217,20 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// safeNext keeps a post-sign-in redirect on this site.
+// safeNext keeps a post-sign-in redirect on this site: a path on this host, nothing a browser
+// could read as another site. Browsers take a backslash for a slash and drop tabs and
+// newlines ("/\t/evil" is "//evil"), and http.Redirect cleans the path ("/./\\evil" becomes
+// "/\\evil"), so those are refused anywhere in it.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/inbox"
+	const home = "/inbox"
+	if !strings.HasPrefix(next, "/") || strings.ContainsAny(next, "\\") ||
+		strings.IndexFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+		return home
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") || strings.HasPrefix(path.Clean(u.Path), "//") {
+		return home
 	}
 	return next
 }
@@ -344,16 +355,25 @@ func (s *Server) reset(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	token := r.FormValue("token")
 	pg := s.authPage(r, "auth.reset.title")
+	// again shows the form once more with msg, or the invalid-link page when the token is no
+	// good: the form names the link's person, so it cannot be shown without one.
+	again := func(status int, msg string) error {
+		u, purpose, err := s.Workspace.PasswordLink(r.Context(), token)
+		if err != nil {
+			if p, ok := problem.As(err); ok && p.Code == "invalid_password_link" {
+				return s.render(w, r, http.StatusNotFound, "reset", resetPage{Page: pg, Invalid: true, Error: s.message(pg, "auth.error.", p), MinPassword: auth.MinPasswordLength, CanAskAgain: s.Mail != nil})
+			}
+			return err
+		}
+		return s.render(w, r, status, "reset", resetPage{Page: pg, Token: token, Person: u,
+			Invite: purpose == store.PasswordInvite, Error: msg, MinPassword: auth.MinPasswordLength})
+	}
 	if wait, ok := s.signIns().Allow(time.Now(), throttle.ClientIP(r), ""); !ok {
-		return s.render(w, r, http.StatusTooManyRequests, "reset", resetPage{Page: pg, Token: token, Error: tooMany(pg, wait), MinPassword: auth.MinPasswordLength})
+		return again(http.StatusTooManyRequests, tooMany(pg, wait))
 	}
 	password := r.FormValue("password")
 	if password != r.FormValue("confirm") {
-		u, purpose, err := s.Workspace.PasswordLink(r.Context(), token)
-		if err == nil {
-			return s.render(w, r, http.StatusUnprocessableEntity, "reset", resetPage{Page: pg, Token: token, Person: u,
-				Invite: purpose == store.PasswordInvite, Error: pg.T("auth.reset.mismatch"), MinPassword: auth.MinPasswordLength})
-		}
+		return again(http.StatusUnprocessableEntity, pg.T("auth.reset.mismatch"))
 	}
 	u, err := s.Workspace.SetPasswordWithLink(r.Context(), token, password)
 	if err != nil {
@@ -361,12 +381,7 @@ func (s *Server) reset(w http.ResponseWriter, r *http.Request) error {
 		if !ok {
 			return err
 		}
-		if p.Code == "invalid_password_link" {
-			return s.render(w, r, http.StatusNotFound, "reset", resetPage{Page: pg, Invalid: true, Error: s.message(pg, "auth.error.", p), MinPassword: auth.MinPasswordLength, CanAskAgain: s.Mail != nil})
-		}
-		person, purpose, _ := s.Workspace.PasswordLink(r.Context(), token)
-		return s.render(w, r, http.StatusUnprocessableEntity, "reset", resetPage{Page: pg, Token: token, Person: person,
-			Invite: purpose == store.PasswordInvite, Error: s.message(pg, "auth.error.", p), MinPassword: auth.MinPasswordLength})
+		return again(http.StatusUnprocessableEntity, s.message(pg, "auth.error.", p))
 	}
 	// Every session was ended. This browser proved the mailbox and now knows the password;
 	// with two-factor sign-in it must still give a code, so it goes through the sign-in.

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/parley-inbox/parley/internal/files"
 	"github.com/parley-inbox/parley/internal/inbox"
 	"github.com/parley-inbox/parley/internal/problem"
 	"github.com/parley-inbox/parley/internal/store"
@@ -436,9 +438,9 @@ func (b *timelineBuilder) message(e *timelineEntry, m *store.Message) {
 		e.Author = b.pg.T("timeline.business")
 	}
 	if m.HTML != "" {
-		// Message HTML is sanitized when it is stored (inbox.sanitizeHTML, SEC-2); what is in
-		// the database is safe to show as it is.
-		e.Body, e.HTML = template.HTML(m.HTML), true
+		// Message HTML is sanitized when it is stored (inbox.sanitizeHTML, SEC-2), so no script
+		// or style survives; its ids are only moved out of the page's way (messageHTML).
+		e.Body, e.HTML = messageHTML(m.ID, m.HTML), true
 	} else {
 		e.Body = template.HTML(template.HTMLEscapeString(m.Text))
 	}
@@ -485,6 +487,9 @@ func (b *timelineBuilder) attachments(raw json.RawMessage) []attachmentView {
 			name = a.URL[strings.LastIndex(a.URL, "/")+1:]
 		}
 		link := fileLink(a.ID, a.Name, a.URL)
+		if own := a.ID != "" && link == files.PathOf(a.ID, a.Name); !own && !webLink(link) {
+			link = "" // shown by name only: a channel's URL is linked only if it is a web address
+		}
 		v := attachmentView{Name: name, URL: link, Image: strings.HasPrefix(strings.ToLower(a.ContentType), "image/") && link != ""}
 		if a.Size > 0 {
 			v.Size = localSize(b.pg, a.Size)
@@ -492,6 +497,25 @@ func (b *timelineBuilder) attachments(raw json.RawMessage) []attachmentView {
 		out = append(out, v)
 	}
 	return out
+}
+
+// messageHTML is a message's sanitized HTML with every id (the sanitizer keeps them) and every
+// link to one prefixed with "msg<id>-": customer HTML must not pose as an element of the page
+// that htmx swaps or the scripts look up by id (the composer, #toasts), and a message's own
+// table of contents keeps working. The sanitizer writes every attribute as name="value" with
+// quotes escaped inside values, so ` id="` only ever starts an id attribute (or ends a value,
+// where the change is harmless).
+func messageHTML(id int64, html string) template.HTML {
+	prefix := "msg" + strconv.FormatInt(id, 10) + "-"
+	return template.HTML(strings.NewReplacer(` id="`, ` id="`+prefix, ` href="#`, ` href="#`+prefix).Replace(html))
+}
+
+// webLink reports whether a link from a channel may be followed: an http(s) address.
+// html/template would defuse javascript: itself, but a link to a page of ours ("/profile/…")
+// or any other scheme is no attachment either.
+func webLink(link string) bool {
+	u, err := url.Parse(link)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
 }
 
 func (b *timelineBuilder) comment(e *timelineEntry, c *store.Comment) {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"text/template/parse"
 	"time"
 
 	"github.com/parley-inbox/parley/internal/problem"
@@ -23,6 +24,11 @@ var templateFS embed.FS
 // views holds one template set per page: the shared layout and partials plus the page's file.
 type views struct {
 	pages map[string]*template.Template
+	// blocks are, per page, the templates an htmx request may name in HX-Target: those the
+	// page's own file defines and those the layout reaches with the page's data as it is. The
+	// shared partials expect other data (a dict), so rendering one of them for a forged or
+	// stray HX-Target would only fail.
+	blocks map[string]map[string]bool
 }
 
 // mustLoadViews parses templates/partials/*.html and templates/layout.html into a base, then
@@ -53,7 +59,7 @@ func mustLoadViews(a *assets) *views {
 		},
 	}
 	base := template.Must(template.New("base").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials/*.html"))
-	v := &views{pages: map[string]*template.Template{}}
+	v := &views{pages: map[string]*template.Template{}, blocks: map[string]map[string]bool{}}
 	pages, err := fs.Glob(templateFS, "templates/pages/*.html")
 	if err != nil {
 		panic(err)
@@ -61,8 +67,47 @@ func mustLoadViews(a *assets) *views {
 	for _, p := range pages {
 		name := strings.TrimSuffix(path.Base(p), ".html")
 		v.pages[name] = template.Must(template.Must(base.Clone()).ParseFS(templateFS, p))
+		own := template.Must(template.New(name).Funcs(funcs).ParseFS(templateFS, p))
+		blocks := map[string]bool{}
+		reachWithDot(v.pages[name], "layout", blocks)
+		for _, t := range own.Templates() {
+			blocks[t.Name()] = true
+		}
+		v.blocks[name] = blocks
 	}
 	return v
+}
+
+// reachWithDot adds to seen the templates that name calls, directly or not, with its own data
+// ({{template "x" .}} outside range and with, which change the dot).
+func reachWithDot(t *template.Template, name string, seen map[string]bool) {
+	tt := t.Lookup(name)
+	if tt == nil || tt.Tree == nil {
+		return
+	}
+	seen[name] = true
+	var walk func(n parse.Node)
+	walk = func(n parse.Node) {
+		switch n := n.(type) {
+		case *parse.ListNode:
+			if n != nil {
+				for _, c := range n.Nodes {
+					walk(c)
+				}
+			}
+		case *parse.IfNode:
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.TemplateNode:
+			p := n.Pipe
+			if p != nil && len(p.Decl) == 0 && len(p.Cmds) == 1 && len(p.Cmds[0].Args) == 1 && !seen[n.Name] {
+				if _, dot := p.Cmds[0].Args[0].(*parse.DotNode); dot {
+					reachWithDot(t, n.Name, seen)
+				}
+			}
+		}
+	}
+	walk(tt.Tree.Root)
 }
 
 // dict builds a map from key, value pairs, to pass several values to a partial.
@@ -173,7 +218,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 		return fmt.Errorf("no page template %q", page)
 	}
 	name := "layout"
-	if target := r.Header.Get("HX-Target"); isHTMX(r) && target != "" && t.Lookup(target) != nil {
+	if target := r.Header.Get("HX-Target"); isHTMX(r) && target != "" && s.views.blocks[page][target] {
 		name = target
 	} else if isHTMX(r) && r.Header.Get("HX-Boosted") != "true" && t.Lookup("content") != nil && r.Header.Get("HX-Target") == "main" {
 		name = "content"
