@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/parley-inbox/parley/internal/events"
 	"github.com/parley-inbox/parley/internal/problem"
@@ -32,6 +33,10 @@ func (s *Service) visibleConversation(ctx context.Context, actor *store.User, id
 	if actor == nil {
 		return nil, conversationNotFound(id)
 	}
+	cache, _ := ctx.Value(readCacheKey{}).(*readCache)
+	if c := cache.get(actor.ID, id); c != nil {
+		return c, nil
+	}
 	c, err := s.Store.Conversation(ctx, id, actor.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, conversationNotFound(id)
@@ -45,7 +50,50 @@ func (s *Service) visibleConversation(ctx context.Context, actor *store.User, id
 	if !ok {
 		return nil, conversationNotFound(id)
 	}
+	cache.put(actor.ID, c)
 	return c, nil
+}
+
+// WithReadCache returns a context in which the same actor reading the same conversation is
+// answered from the first read: one page shows a conversation in several parts (header,
+// timeline, contact, composer), each asking the domain on its own. Use it for requests that
+// only read; a change made in the same request would not be seen by later reads.
+func WithReadCache(ctx context.Context) context.Context {
+	return context.WithValue(ctx, readCacheKey{}, &readCache{m: map[[2]int64]*store.Conversation{}})
+}
+
+type readCacheKey struct{}
+
+type readCache struct {
+	mu sync.Mutex
+	m  map[[2]int64]*store.Conversation // (actor, conversation) → the conversation as read
+}
+
+// get returns a copy, so a caller changing its conversation cannot change another's.
+func (rc *readCache) get(actorID, id int64) *store.Conversation {
+	if rc == nil {
+		return nil
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	c, ok := rc.m[[2]int64{actorID, id}]
+	if !ok {
+		return nil
+	}
+	cp := *c
+	cp.Tags = slices.Clone(c.Tags)
+	return &cp
+}
+
+func (rc *readCache) put(actorID int64, c *store.Conversation) {
+	if rc == nil {
+		return
+	}
+	cp := *c
+	cp.Tags = slices.Clone(c.Tags)
+	rc.mu.Lock()
+	rc.m[[2]int64{actorID, c.ID}] = &cp
+	rc.mu.Unlock()
 }
 
 // Conversation returns one conversation the actor may see, with Unread computed for them.

@@ -111,6 +111,11 @@ func (s *Server) wrap(rt route) http.Handler {
 		if u != nil {
 			r = r.WithContext(context.WithValue(r.Context(), userKey, u))
 		}
+		if r.Method == http.MethodGet {
+			// A page reads its conversation from several parts; read it once. GETs change
+			// nothing that those parts show (marking read comes after they have read it).
+			r = r.WithContext(inbox.WithReadCache(r.Context()))
+		}
 		if !rt.public {
 			if u == nil {
 				s.toSignIn(w, r)
