@@ -24,16 +24,29 @@ type TimelinePeople struct {
 	Contact *store.Contact
 }
 
-// eventRefs is the part of an event's data that names users, teams and inboxes.
-type eventRefs struct {
-	AssigneeID         int64 `json:"assignee_id"`
-	PreviousAssigneeID int64 `json:"previous_assignee_id"`
-	TeamID             int64 `json:"team_id"`
-	PreviousTeamID     int64 `json:"previous_team_id"`
-	FromInboxID        int64 `json:"from_inbox_id"`
-	ToInboxID          int64 `json:"to_inbox_id"`
-	Skipped            []struct {
-		UserID int64 `json:"user_id"`
+// EventData is every field a timeline event's data may carry, as this package and routing's
+// explanation (ROUTE-6) write it; each event type uses some of them.
+type EventData struct {
+	Reason             string   `json:"reason"`
+	Direction          string   `json:"direction"`
+	AssigneeID         int64    `json:"assignee_id"`
+	PreviousAssigneeID int64    `json:"previous_assignee_id"`
+	TeamID             int64    `json:"team_id"`
+	PreviousTeamID     int64    `json:"previous_team_id"`
+	FromInboxID        int64    `json:"from_inbox_id"`
+	ToInboxID          int64    `json:"to_inbox_id"`
+	Priority           string   `json:"priority"`
+	PreviousPriority   string   `json:"previous_priority"`
+	Added              []string `json:"added"`
+	Removed            []string `json:"removed"`
+	SnoozedUntil       string   `json:"snoozed_until"`
+	// Routing's explanation.
+	Strategy string  `json:"strategy"`
+	Fallback bool    `json:"fallback"`
+	Eligible []int64 `json:"eligible"`
+	Skipped  []struct {
+		UserID int64  `json:"user_id"`
+		Reason string `json:"reason"`
 	} `json:"skipped"`
 }
 
@@ -62,7 +75,7 @@ func (s *Service) TimelinePeople(ctx context.Context, actor *store.User, convers
 			if it.Event.ActorID != nil {
 				users = append(users, *it.Event.ActorID)
 			}
-			var r eventRefs
+			var r EventData
 			if json.Unmarshal(it.Event.Data, &r) != nil {
 				continue
 			}

@@ -587,35 +587,10 @@ func continuesWord(rest string) bool {
 	return rest[0] == '.' && len(rest) > 1 && isWord(rest[1])
 }
 
-// eventData is every field the timeline's events carry (see package inbox and routing.Explain).
-type eventData struct {
-	Reason             string   `json:"reason"`
-	Direction          string   `json:"direction"`
-	AssigneeID         int64    `json:"assignee_id"`
-	PreviousAssigneeID int64    `json:"previous_assignee_id"`
-	TeamID             int64    `json:"team_id"`
-	PreviousTeamID     int64    `json:"previous_team_id"`
-	FromInboxID        int64    `json:"from_inbox_id"`
-	ToInboxID          int64    `json:"to_inbox_id"`
-	Priority           string   `json:"priority"`
-	PreviousPriority   string   `json:"previous_priority"`
-	Added              []string `json:"added"`
-	Removed            []string `json:"removed"`
-	SnoozedUntil       string   `json:"snoozed_until"`
-	// Routing's explanation (ROUTE-6).
-	Strategy string  `json:"strategy"`
-	Fallback bool    `json:"fallback"`
-	Eligible []int64 `json:"eligible"`
-	Skipped  []struct {
-		UserID int64  `json:"user_id"`
-		Reason string `json:"reason"`
-	} `json:"skipped"`
-}
-
 func (b *timelineBuilder) event(e *timelineEntry, ev *store.ConversationEvent) {
 	e.Key = "e" + strconv.FormatInt(ev.ID, 10)
 	e.Type = ev.Type
-	var d eventData
+	var d inbox.EventData
 	_ = json.Unmarshal(ev.Data, &d) // an unreadable explanation leaves the plain sentence
 	T := b.pg.T
 	actor := b.userName(ev.ActorID)
@@ -747,7 +722,7 @@ func (b *timelineBuilder) inboxName(id int64) string {
 
 // routingDetail explains a routing decision: how the assignee was picked, how many could have
 // had it, and who was skipped and why (ROUTE-6).
-func (b *timelineBuilder) routingDetail(d eventData) string {
+func (b *timelineBuilder) routingDetail(d inbox.EventData) string {
 	T := b.pg.T
 	var parts []string
 	if d.Strategy != "" {

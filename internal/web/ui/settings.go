@@ -160,15 +160,7 @@ func (p *settingsPage) Picked(form, field string, id int64, def []int64) bool {
 
 // When formats a Unix millisecond time in the viewer's time zone ("" for 0 or nil).
 func (p *settingsPage) When(ms any) string {
-	var v int64
-	switch x := ms.(type) {
-	case int64:
-		v = x
-	case *int64:
-		if x != nil {
-			v = *x
-		}
-	}
+	v := millis(ms)
 	if v == 0 {
 		return ""
 	}
@@ -177,16 +169,20 @@ func (p *settingsPage) When(ms any) string {
 
 // ISOTime is the machine-readable time of a <time datetime> attribute.
 func (p *settingsPage) ISOTime(ms any) string {
-	var v int64
+	return time.UnixMilli(millis(ms)).UTC().Format(time.RFC3339)
+}
+
+// millis reads a template's time value: unix milliseconds as int64 or *int64 (nil is 0).
+func millis(ms any) int64 {
 	switch x := ms.(type) {
 	case int64:
-		v = x
+		return x
 	case *int64:
 		if x != nil {
-			v = *x
+			return *x
 		}
 	}
-	return time.UnixMilli(v).UTC().Format(time.RFC3339)
+	return 0
 }
 
 // builder loads a settings section for the request and names its page template.
