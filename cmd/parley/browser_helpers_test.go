@@ -586,7 +586,13 @@ func (b *browser) clickText(scope, text string) {
 		const els = [...document.querySelectorAll(%s + " :is(button, a[href], [role=menuitem], [role=option], [role=menuitemradio], label)")]
 			.filter((e) => e.getClientRects().length > 0 && e.textContent.includes(%s));
 		if (!els.length) return false;
-		els[els.length - 1].setAttribute("data-test-click", "");
+		// A menu that has just opened may still be moving into place: click only once the
+		// element stands where it stood at the previous look.
+		const el = els[els.length - 1], r = el.getBoundingClientRect(), at = r.left + "," + r.top;
+		const still = el.dataset.testAt === at;
+		el.dataset.testAt = at;
+		if (!still) return false;
+		el.setAttribute("data-test-click", "");
 		return true; })()`, jsq(scope), jsq(text))
 	b.waitJS(fmt.Sprintf("%q to click in %s", text, scope), find)
 	b.do("click "+text, chromedp.Click(chromedp.CSS("[data-test-click]"), chromedp.NodeVisible))

@@ -142,8 +142,9 @@ func TestBrowserLive(t *testing.T) {
 				owner.click(`#assign-button`)
 				owner.clickText(`#assign-menu`, "Ana Andersson")
 				// The header's facts (not the menu, which lists everyone) name the assignee.
-				agent.waitText(`#conversation-header .convhead__meta`, "Ana Andersson")
+				// The one who assigned sees it first; the other browser through the live update.
 				owner.waitText(`#conversation-header .convhead__meta`, "Ana Andersson")
+				agent.waitText(`#conversation-header .convhead__meta`, "Ana Andersson")
 			})
 
 			t.Run("close and reopen", func(t *testing.T) {
@@ -284,9 +285,13 @@ func TestBrowserReconnect(t *testing.T) {
 		// The session ends elsewhere (signed out on the server), then the connection drops.
 		// live.js asks /api/v1/me why it cannot reconnect; the browser logs the 401 answer.
 		b.allow(`status of 401 .*/api/v1/me`)
+		// The socket is cut first, so no live refresh can learn of the sign-out (and navigate
+		// to the sign-in page) while the server is down: what is tested is the reconnect.
+		b.blockRealtime(true)
 		b.await(`fetch("/logout", {method: "POST", redirect: "manual"})`)
 		a.srv.kill()
 		a.srv.start()
+		b.blockRealtime(false)
 		b.waitJSFor("gave up reconnecting", `document.body.dataset.live === "signed-out"`, 25*time.Second)
 		b.waitHidden(`#connection`)
 		b.assertNotReloaded()

@@ -45,6 +45,11 @@ function openMenus() {
 }
 
 export function startMenus() {
+  // toggle comes a task after the menu shows; placing it already before it shows (its size is
+  // not known yet, so toggle places it again) keeps it from appearing elsewhere first.
+  document.addEventListener("beforetoggle", (e) => {
+    if (e.newState === "open" && e.target instanceof HTMLElement && e.target.matches("[popover][data-menu]")) place(e.target);
+  }, true);
   // toggle does not bubble; a capturing listener on document still sees it.
   document.addEventListener("toggle", (e) => {
     const menu = e.target;
