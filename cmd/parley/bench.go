@@ -26,12 +26,15 @@ Scenarios (SPEC section 14; results and the commands behind them are in BENCHMAR
   list         conversation lists (50 rows) for several views, as an admin and an agent (PERF-4)
   search       full-text search with words of the seed vocabulary (PERF-5)
   pages        the web app's pages and the blocks live updates refetch, with browser sessions
+  email        deliver generated mail to the SMTP receiver from concurrent connections (PERF-6)
   startup      start-up time and idle memory of the server (PERF-7)
 
 By default the benchmark starts its own server on 127.0.0.1 — in this process, or as a child
 process for connections and startup (--server process|in-process) — on a temporary SQLite
 database, or on --data-dir / --database-url (seed those first: parley seed). With --url it
-measures a running server instead (loopback only; give --token, an admin's API token).
+measures a running server instead (loopback only; give --token, an admin's API token, and for
+email the server's SMTP receiver as --smtp-addr; start that server with PARLEY_SMTP_RATE_LIMIT=off,
+or its per-address limits throttle the benchmark).
 Every scenario is bounded in count and time and prints one result block with its parameters.
 
 Run "parley bench SCENARIO -h" for a scenario's flags.
@@ -42,6 +45,7 @@ type scenario struct {
 	name, summary string
 	process       bool // starts a child process by default (memory is measured per process)
 	needsServer   bool
+	smtp          bool // the server it starts runs its SMTP receiver
 	flags         func(fs *flag.FlagSet) func(ctx context.Context, t *bench.Target, e *benchEnv) (*bench.Result, error)
 }
 
@@ -50,7 +54,16 @@ type benchEnv struct {
 	cfg    *config.Config
 	binary string
 	stderr io.Writer
+	// smtpAddr is the server's SMTP receiver: the one the benchmark's own server listens on, or
+	// --smtp-addr with --url.
+	smtpAddr string
+	// dns answers the receiver's SPF and DMARC lookups (--receiver-dns bench); nil when the
+	// server uses its own resolver.
+	dns *bench.DNSServer
 }
+
+// benchInboundDomain is the domain of receiving addresses on a server the benchmark starts.
+const benchInboundDomain = "in.bench.parley.invalid"
 
 var scenarios = []scenario{
 	{name: "ingest", summary: "publish through the custom channels API (PERF-1)", needsServer: true,
@@ -119,6 +132,17 @@ var scenarios = []scenario{
 				return bench.Pages(ctx, t, o)
 			}
 		}},
+	{name: "email", summary: "inbound email through the SMTP receiver: parse, thread, store (PERF-6)", needsServer: true, smtp: true,
+		flags: func(fs *flag.FlagSet) func(ctx context.Context, t *bench.Target, e *benchEnv) (*bench.Result, error) {
+			o := bench.EmailOptions{}
+			fs.IntVar(&o.Messages, "messages", 5000, "messages to deliver")
+			fs.IntVar(&o.Clients, "clients", 16, "concurrent SMTP connections")
+			fs.DurationVar(&o.Duration, "duration", 2*time.Minute, "stop delivering after this long")
+			return func(ctx context.Context, t *bench.Target, e *benchEnv) (*bench.Result, error) {
+				o.SMTPAddr, o.DNS = e.smtpAddr, e.dns
+				return bench.Email(ctx, t, o)
+			}
+		}},
 	{name: "startup", summary: "start-up time and idle memory (PERF-7)", process: true,
 		flags: func(fs *flag.FlagSet) func(ctx context.Context, t *bench.Target, e *benchEnv) (*bench.Result, error) {
 			o := bench.StartupOptions{}
@@ -160,6 +184,10 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	server := fs.String("server", mode, "without --url: run the server in-process or as a child process")
 	keep := fs.Bool("keep", false, "keep the temporary data directory")
+	receiverDNS := "system"
+	if sc.smtp {
+		fs.StringVar(&receiverDNS, "receiver-dns", "bench", "without --url: bench (the receiver's SPF/DMARC lookups go to a DNS server in this process) or system")
+	}
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (with --server in-process, the server's too) to this file")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: parley bench %s [flags]\n\n%s.\n\n", sc.name, sc.summary)
@@ -179,8 +207,9 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 
-	// A temporary SQLite database unless one was named.
-	if c.DatabaseURL == "" && !given["data-dir"] && os.Getenv("PARLEY_DATA_DIR") == "" {
+	// A temporary data directory unless one was named: the SQLite database, or on PostgreSQL the
+	// files (attachments of the email scenario), which must not land in the working directory.
+	if !given["data-dir"] && os.Getenv("PARLEY_DATA_DIR") == "" {
 		dir, err := os.MkdirTemp("", "parley-bench-")
 		if err != nil {
 			return err
@@ -211,6 +240,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return errors.New("bench: --url needs --token (an owner's or admin's API token)")
 		}
 		t.URL, t.AdminToken, t.AgentToken, t.Mode = strings.TrimRight(*url, "/"), *token, *agentToken, "external"
+		env.smtpAddr = c.SMTPAddr
 		if c.DatabaseURL != "" || given["data-dir"] {
 			// The database lets the benchmark check what was stored; it is not migrated.
 			s, err := store.Open(ctx, c.DatabaseURL, c.DataDir)
@@ -238,6 +268,21 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}()
 		t.AdminToken, t.AgentToken, t.AgentID = cr.AdminToken, cr.AgentToken, cr.AgentID
 		t.AdminSession, t.AgentSession = cr.AdminSession, cr.AgentSession
+		if sc.smtp {
+			if env.smtpAddr, err = bench.FreeAddr(); err != nil {
+				return err
+			}
+			switch receiverDNS {
+			case "bench":
+				if env.dns, err = bench.StartDNS(); err != nil {
+					return err
+				}
+				defer env.dns.Close()
+			case "system":
+			default:
+				return fmt.Errorf("bench: --receiver-dns %q: want bench or system", receiverDNS)
+			}
+		}
 		stop, err := startBenchServer(ctx, t, env, *server)
 		if err != nil {
 			return err
@@ -287,6 +332,13 @@ func startBenchServer(ctx context.Context, t *bench.Target, e *benchEnv, mode st
 		return nil, err
 	}
 	args := []string{"--data-dir", e.cfg.DataDir, "--database-url", e.cfg.DatabaseURL, "--shutdown-grace", "5s"}
+	if e.smtpAddr != "" {
+		// The receiver's per-address limits would throttle a load generator on one address.
+		args = append(args, "--smtp-addr", e.smtpAddr, "--inbound-domain", benchInboundDomain, "--smtp-rate-limit", "off")
+		if e.dns != nil {
+			args = append(args, "--smtp-dns", e.dns.Addr)
+		}
+	}
 	switch mode {
 	case "process":
 		p, err := bench.Spawn(ctx, e.binary, addr, args)

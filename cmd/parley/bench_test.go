@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -89,6 +90,35 @@ func TestBenchIngestAndDeliver(t *testing.T) {
 	}
 }
 
+func TestBenchEmail(t *testing.T) {
+	for _, e := range engines(t) {
+		t.Run(e.name, func(t *testing.T) {
+			out := runBench(t, append([]string{"email", "--messages", "150", "--clients", "4"}, benchDB(t, e)...)...)
+			if got := figure(t, out, "delivered"); !strings.HasPrefix(got, "150 acknowledged (250), 0 failed") {
+				t.Errorf("delivered: %s\n%s", got, out)
+			}
+			if got := figure(t, out, "stored"); !strings.HasPrefix(got, "150 of 150 acknowledged found, 150 rows") {
+				t.Errorf("stored: %s\n%s", got, out)
+			}
+			if got := figure(t, out, "errors"); !strings.HasPrefix(got, "0 ") {
+				t.Errorf("errors: %s\n%s", got, out)
+			}
+			// Replies were sent and each joined its parent's conversation.
+			th := figure(t, out, "threaded")
+			var ok, replies int
+			if _, err := fmt.Sscanf(th, "%d of %d replies", &ok, &replies); err != nil || replies == 0 || ok != replies {
+				t.Errorf("threaded: %s", th)
+			}
+			if number(t, figure(t, out, "throughput")) <= 0 || !strings.Contains(figure(t, out, "SMTP transaction"), "(n=150)") {
+				t.Errorf("no throughput or latency:\n%s", out)
+			}
+			if n := number(t, figure(t, out, "DNS queries")); n < 150 {
+				t.Errorf("the receiver did not ask the benchmark's DNS server: %s", figure(t, out, "DNS queries"))
+			}
+		})
+	}
+}
+
 func TestBenchListAndSearchOnSeed(t *testing.T) {
 	for _, e := range engines(t) {
 		t.Run(e.name, func(t *testing.T) {
@@ -166,7 +196,7 @@ func TestBenchRefusesRemoteTargets(t *testing.T) {
 	if err := benchCommand(context.Background(), []string{"--help"}, &out, &errb); err != nil {
 		t.Fatal(err)
 	}
-	for _, sc := range []string{"ingest", "deliver", "connections", "list", "search", "pages", "startup"} {
+	for _, sc := range []string{"ingest", "deliver", "connections", "list", "search", "pages", "email", "startup"} {
 		if !strings.Contains(out.String(), "\n  "+sc+" ") {
 			t.Errorf("--help does not list %s", sc)
 		}

@@ -13,7 +13,10 @@ import (
 	"time"
 
 	"github.com/parley-inbox/parley/internal/channel"
+	"github.com/parley-inbox/parley/internal/channel/chat"
+	"github.com/parley-inbox/parley/internal/channel/chat/widget"
 	"github.com/parley-inbox/parley/internal/channel/custom"
+	"github.com/parley-inbox/parley/internal/channel/email"
 	"github.com/parley-inbox/parley/internal/config"
 	"github.com/parley-inbox/parley/internal/files"
 	"github.com/parley-inbox/parley/internal/inbox"
@@ -52,19 +55,37 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	svc := &inbox.Service{Store: s, Log: log, Senders: map[string]channel.Sender{
 		custom.Kind: customSender,
 	}}
+	// Attachments live under the data directory; nodes sharing one PostgreSQL must share it too.
+	fileStore := files.New(s, filepath.Join(c.DataDir, "files"), c.BaseURL)
+	fileStore.Log = log
+	emailSvc, err := newEmail(ctx, c, s, svc, fileStore, log)
+	if err != nil {
+		return err
+	}
+	svc.Senders[email.Kind] = emailSvc
+	// Live chat: the visitors' hub of this node and the chat channel, which delivers agents'
+	// replies to visitors (its Sender) and serves the widget endpoints.
+	chatHub := chat.NewHub(log, chat.HubOptions{})
+	chatSvc := &chat.Service{Store: s, Inbox: svc, Hub: chatHub, Log: log, BaseURL: c.BaseURL}
+	svc.Senders[chat.Kind] = chatSvc
 	runner := &jobs.Runner{Store: s, Workers: c.Workers, Log: log, Handlers: map[string]jobs.Handler{
 		inbox.DeliverJob:       svc.Deliver,
 		custom.AccountEventJob: customSender.HandleAccountEvent,
 	}}
 	svc.WakeJobs = runner.Wake
+	emailSvc.WakeJobs = runner.Wake
 
 	rt := newRealtimeNode(s, log)
+	// Live chat and the agents' realtime tell each other of typing and reading.
+	rt.hub.OnReplyTyping = chatSvc.AgentTyping
+	rt.hub.OnConversationRead = chatSvc.AgentRead
+	chatSvc.VisitorTyping = rt.hub.RelayVisitorTyping
 	signIns := &throttle.SignIns{} // one sign-in budget for the API and the web app
 	apiServer := &api.Server{Store: s, Inbox: svc, Log: log, BaseURL: c.BaseURL, Realtime: rt.hub, SignIns: signIns}
-	// Attachments live under the data directory; nodes sharing one PostgreSQL must share it too.
-	fileStore := files.New(s, filepath.Join(c.DataDir, "files"), c.BaseURL)
-	fileStore.Log = log
+	apiServer.Email = emailSvc
+	apiServer.Chat = chatSvc
 	app := &ui.Server{Store: s, Inbox: svc, Workspace: ws, Log: log, BaseURL: c.BaseURL, Files: fileStore, SignIns: signIns}
+	app.Email = emailSvc
 	if c.SMTPURL != "" {
 		// Password reset and invitation mail; without it the sign-in page offers no reset.
 		m, err := mail.NewSMTP(c.SMTPURL, c.MailFrom)
@@ -73,7 +94,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		app.Mail = m
 	}
-	handler := routes(apiServer.Handler(), setup.Handler(ws, c.BaseURL, log), app.Handler(), s)
+	// The widget's script and its visitor endpoints, both under /widget/.
+	widgetMux := http.NewServeMux()
+	widgetMux.Handle("/widget/v1/", chatSvc.Handler())
+	widgetMux.Handle("GET /widget/{file}", widget.Handler(chatSvc.WidgetExists))
+	handler := routes(apiServer.Handler(), setup.Handler(ws, c.BaseURL, log), app.Handler(), widgetMux, s)
 
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
@@ -99,7 +124,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		})
 	}
 	wg.Go(func() { housekeeping(jobsCtx, s, fileStore, log) })
+	// Mail is received until the HTTP server has drained, and the receiver's own shutdown lets
+	// every delivery in flight commit and answer 250 first.
+	stopEmail, err := startEmail(jobsCtx, &wg, c, emailSvc, log)
+	if err != nil {
+		stopJobs()
+		wg.Wait()
+		return err
+	}
 	rt.start(&wg, c.EventRetention)
+	// Visitors' sockets are told to go away at the start of a shutdown, like agents'.
+	chatCtx, stopChat := context.WithCancel(context.Background())
+	defer stopChat()
+	wg.Go(func() { chatHub.Run(chatCtx) })
 	// Working hours start without anyone acting: offer waiting conversations again every half
 	// minute (ROUTE-4). Every other way of making room offers them at once.
 	wg.Go(func() { svc.RunRouting(jobsCtx, 30*time.Second) })
@@ -110,7 +147,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	select {
 	case err := <-serveErr:
+		_ = stopEmail(context.Background())
 		rt.stop()
+		stopChat()
 		stopJobs()
 		wg.Wait()
 		return err
@@ -118,9 +157,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log.Info("shutting down: finishing in-flight requests and jobs", "grace", c.ShutdownGrace)
 	rt.stop()
+	stopChat()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), c.ShutdownGrace)
 	defer cancel()
 	err = srv.Shutdown(shutdownCtx)
+	if serr := stopEmail(shutdownCtx); serr != nil {
+		log.Warn("smtp receiver shutdown", "err", serr)
+	}
 	stopJobs()
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
@@ -161,11 +204,14 @@ func firstOwner(ctx context.Context, c *config.Config, ws *workspace.Service, st
 }
 
 // routes composes the process's top-level handler: the API, the HubSpot-compatible custom
-// channels paths, the first-run setup page, the health checks and, for everything else, the
-// web app.
-func routes(apiHandler, setupHandler, appHandler http.Handler, s *store.Store) http.Handler {
+// channels paths, the chat widget's script and visitor endpoints, the first-run setup page, the health
+// checks and, for everything else, the web app.
+func routes(apiHandler, setupHandler, appHandler, widgetHandler http.Handler, s *store.Store) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiHandler)
+	// Called from customers' sites: outside the API's cross-origin protection, with CORS for
+	// each chat channel's allowed origins.
+	mux.Handle("/widget/", widgetHandler)
 	mux.Handle("/conversations/v3/", apiHandler)
 	mux.Handle("/setup", setupHandler)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

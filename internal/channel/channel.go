@@ -55,3 +55,10 @@ func IsPermanent(err error) bool {
 type ReplyChecker interface {
 	CheckReply(ctx context.Context, ch *store.Channel, out *Outbound) error
 }
+
+// Addressable is implemented by Senders whose replies may name their own recipients (To, Cc,
+// Bcc) and forward a message to a third party, as email does. Other channels always answer the
+// conversation's contact, and the domain refuses recipients for them.
+type Addressable interface {
+	Addressable() bool
+}

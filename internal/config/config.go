@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/mail"
 	"net/url"
 	"os"
@@ -35,6 +36,26 @@ type Config struct {
 	// smtp://user:pass@host:587 or smtps://…; empty means no outbound system mail.
 	SMTPURL  string
 	MailFrom string
+
+	// SMTPAddr is where the built-in SMTP receiver listens for mail forwarded to inboxes'
+	// receiving addresses (EMAIL-1); empty runs no receiver.
+	SMTPAddr string
+	// InboundDomain is the domain of receiving addresses, <inbox-slug>@InboundDomain; by default
+	// the host of the base URL.
+	InboundDomain string
+	// SMTPRelay is the installation-wide relay email channels send through unless they have
+	// their own: smtp://user:pass@host:port or smtps://…; empty means only channels' own relays.
+	SMTPRelay string
+	// SMTPTLSCert and SMTPTLSKey are PEM files that turn on STARTTLS in the receiver.
+	SMTPTLSCert string
+	SMTPTLSKey  string
+	// SMTPRateLimitOff turns the receiver's per-IP connection and message limits off
+	// (PARLEY_SMTP_RATE_LIMIT=off; they are on by default and in a zero Config): for a trusted
+	// relay in front of the receiver, or for `parley bench email`, which sends from one address.
+	SMTPRateLimitOff bool
+	// SMTPDNS is the DNS server (host:port) the receiver's SPF, DKIM and DMARC checks ask;
+	// empty for the system resolver.
+	SMTPDNS string
 }
 
 // setting describes one setting: its flag, its variable, its default and whether it is secret.
@@ -47,7 +68,7 @@ type setting struct {
 // Bind registers the settings on fs and returns a function that resolves them after fs.Parse:
 // flag if given, else the environment (or its _FILE), else the default.
 func Bind(fs *flag.FlagSet, c *Config) func() error {
-	var workers, grace, retention string
+	var workers, grace, retention, smtpRateLimit string
 	settings := []setting{
 		{"addr", "PARLEY_ADDR", "localhost:8080", "address to listen on", false, &c.Addr},
 		{"data-dir", "PARLEY_DATA_DIR", "./parley-data", "directory for the SQLite database and files", false, &c.DataDir},
@@ -62,6 +83,13 @@ func Bind(fs *flag.FlagSet, c *Config) func() error {
 		{"event-retention", "PARLEY_EVENT_RETENTION", "168h", "how long realtime events are kept for clients to resume", false, &retention},
 		{"smtp-url", "PARLEY_SMTP_URL", "", "smtp://user:pass@host:587 or smtps://… relay for password reset and invitation mail; empty for none", true, &c.SMTPURL},
 		{"mail-from", "PARLEY_MAIL_FROM", "", "sender of that mail, e.g. Parley <parley@example.com>", false, &c.MailFrom},
+		{"smtp-addr", "PARLEY_SMTP_ADDR", "", "address the SMTP receiver listens on for forwarded mail, e.g. :25; empty for none", false, &c.SMTPAddr},
+		{"inbound-domain", "PARLEY_INBOUND_DOMAIN", "", "domain of inboxes' receiving addresses (default: the base URL's host)", false, &c.InboundDomain},
+		{"smtp-relay", "PARLEY_SMTP_RELAY", "", "smtp://user:pass@host:port or smtps://… relay for email channels' replies; empty for none", true, &c.SMTPRelay},
+		{"smtp-tls-cert", "PARLEY_SMTP_TLS_CERT", "", "PEM certificate file for the SMTP receiver's STARTTLS", false, &c.SMTPTLSCert},
+		{"smtp-tls-key", "PARLEY_SMTP_TLS_KEY", "", "PEM key file for the SMTP receiver's STARTTLS", false, &c.SMTPTLSKey},
+		{"smtp-dns", "PARLEY_SMTP_DNS", "", "DNS server (host:port) for the SMTP receiver's SPF, DKIM and DMARC lookups; empty for the system resolver", false, &c.SMTPDNS},
+		{"smtp-rate-limit", "PARLEY_SMTP_RATE_LIMIT", "on", "per-IP connection and message rate limits of the SMTP receiver: on, or off (a trusted relay in front, benchmarks)", false, &smtpRateLimit},
 	}
 	given := map[string]*string{}
 	for _, s := range settings {
@@ -103,6 +131,14 @@ func Bind(fs *flag.FlagSet, c *Config) func() error {
 			return fmt.Errorf("event-retention: want a duration of at least 1m like 168h, got %q", retention)
 		}
 		c.EventRetention = r
+		switch smtpRateLimit {
+		case "on":
+			c.SMTPRateLimitOff = false
+		case "off":
+			c.SMTPRateLimitOff = true
+		default:
+			return fmt.Errorf("smtp-rate-limit: want on or off, got %q", smtpRateLimit)
+		}
 		return c.validate()
 	}
 }
@@ -129,6 +165,33 @@ func (c *Config) validate() error {
 		if _, err := mail.ParseAddress(c.MailFrom); err != nil {
 			errs = append(errs, fmt.Errorf("mail-from: want an address like Parley <parley@example.com> with smtp-url, got %q", c.MailFrom))
 		}
+	}
+	if c.SMTPRelay != "" {
+		if u, err := url.Parse(c.SMTPRelay); err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
+			errs = append(errs, errors.New("smtp-relay: want smtp://[user:pass@]host[:port] or smtps://…"))
+		}
+	}
+	if c.SMTPAddr != "" {
+		if _, _, err := net.SplitHostPort(c.SMTPAddr); err != nil {
+			errs = append(errs, fmt.Errorf("smtp-addr: want host:port such as :25, got %q", c.SMTPAddr))
+		}
+	}
+	if c.SMTPDNS != "" {
+		if _, _, err := net.SplitHostPort(c.SMTPDNS); err != nil {
+			errs = append(errs, fmt.Errorf("smtp-dns: want host:port such as 127.0.0.1:53, got %q", c.SMTPDNS))
+		}
+	}
+	if (c.SMTPTLSCert == "") != (c.SMTPTLSKey == "") {
+		errs = append(errs, errors.New("smtp-tls-cert and smtp-tls-key go together"))
+	}
+	if c.InboundDomain == "" {
+		if u, err := url.Parse(c.BaseURL); err == nil {
+			c.InboundDomain = u.Hostname()
+		}
+	}
+	c.InboundDomain = strings.ToLower(strings.TrimSpace(c.InboundDomain))
+	if strings.ContainsAny(c.InboundDomain, "@/: ") {
+		errs = append(errs, fmt.Errorf("inbound-domain: want a domain such as in.example.com, got %q", c.InboundDomain))
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("log-format: want text or json, got %q", c.LogFormat))
@@ -163,6 +226,18 @@ func (c *Config) Print(w io.Writer) {
 		smtp = maskURL(c.SMTPURL) + " from " + c.MailFrom
 	}
 	fmt.Fprintf(w, "  smtp            %s\n", smtp)
+	fmt.Fprintf(w, "  smtp-addr       %s (receiving addresses @%s)\n", orNone(c.SMTPAddr), c.InboundDomain)
+	if c.SMTPDNS != "" {
+		fmt.Fprintf(w, "  smtp-dns        %s\n", c.SMTPDNS)
+	}
+	if c.SMTPRateLimitOff {
+		fmt.Fprintf(w, "  smtp-rate-limit off (no per-IP limits on the receiver)\n")
+	}
+	relay := "(not set)"
+	if c.SMTPRelay != "" {
+		relay = maskURL(c.SMTPRelay)
+	}
+	fmt.Fprintf(w, "  smtp-relay      %s\n", relay)
 }
 
 func mask(s string) string {

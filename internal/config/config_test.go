@@ -31,6 +31,12 @@ func TestDefaults(t *testing.T) {
 	if c.Addr != "localhost:8080" || c.DataDir != "./parley-data" || c.DatabaseURL != "" || c.BaseURL != "http://localhost:8080" || c.Workers != 4 {
 		t.Fatalf("unexpected defaults: %+v", c)
 	}
+	if c.SMTPRateLimitOff {
+		t.Error("the SMTP receiver's rate limits are on by default")
+	}
+	if c, err := load(t, []string{"--smtp-rate-limit", "off"}, nil); err != nil || !c.SMTPRateLimitOff {
+		t.Errorf("--smtp-rate-limit off: %v, %+v", err, c)
+	}
 }
 
 func TestFlagBeatsEnvAndFileSecrets(t *testing.T) {
@@ -68,6 +74,8 @@ func TestInvalid(t *testing.T) {
 		"bad base url":   {"PARLEY_BASE_URL": "ftp://x"},
 		"bad smtp url":   {"PARLEY_SMTP_URL": "http://mail.example.com", "PARLEY_MAIL_FROM": "a@example.com"},
 		"smtp sans from": {"PARLEY_SMTP_URL": "smtp://mail.example.com"},
+		"bad smtp limit": {"PARLEY_SMTP_RATE_LIMIT": "no"},
+		"bad smtp dns":   {"PARLEY_SMTP_DNS": "127.0.0.1"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := load(t, nil, env); err == nil {

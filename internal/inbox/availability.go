@@ -344,6 +344,11 @@ func (s *Service) Channels(ctx context.Context, actor *store.User, inboxID *int6
 	return s.Store.Channels(ctx, store.ChannelFilter{VisibleTo: actor, InboxID: inboxID})
 }
 
+// Channel returns one channel whose inbox the actor may see; otherwise channel_not_found.
+func (s *Service) Channel(ctx context.Context, actor *store.User, id int64) (*store.Channel, error) {
+	return s.visibleChannel(ctx, actor, id)
+}
+
 // visibleChannel returns a channel whose inbox the actor may see; otherwise channel_not_found,
 // exactly as for an id that does not exist.
 func (s *Service) visibleChannel(ctx context.Context, actor *store.User, id int64) (*store.Channel, error) {

@@ -114,9 +114,11 @@ type Filter struct {
 	Priority   string
 	// Q searches subjects, message text, comments and the contact's name, emails and phones.
 	Q string
-	// Spam and Trashed list the spam or the trash; otherwise both are left out.
-	Spam    bool
-	Trashed bool
+	// Spam, Filtered and Trashed list the spam, the filtered conversations (automated mail,
+	// EMAIL-8) or the trash; otherwise all three are left out.
+	Spam     bool
+	Filtered bool
+	Trashed  bool
 	// Snoozed, when set, lists only the conversations snoozed now (true) or only those that
 	// are not (false): the open views hide a snoozed conversation until its time comes.
 	Snoozed *bool
@@ -152,6 +154,7 @@ func (s *Service) Conversations(ctx context.Context, actor *store.User, f Filter
 		ContactID:   f.ContactID,
 		Tag:         strings.TrimSpace(f.Tag),
 		Spam:        f.Spam,
+		Filtered:    f.Filtered,
 		Trashed:     f.Trashed,
 		Q:           strings.TrimSpace(f.Q),
 		Limit:       f.Limit,

@@ -40,6 +40,9 @@ type EventData struct {
 	Added              []string `json:"added"`
 	Removed            []string `json:"removed"`
 	SnoozedUntil       string   `json:"snoozed_until"`
+	// Rule is the Filtered view's rule that filed an automated mail (EMAIL-8): auto_reply,
+	// bounce, bulk or role_sender.
+	Rule string `json:"rule"`
 	// Routing's explanation.
 	Strategy string  `json:"strategy"`
 	Fallback bool    `json:"fallback"`

@@ -55,7 +55,16 @@ func normalizeInbound(in Inbound) (Inbound, error) {
 	in.ContactName = strings.TrimSpace(cleanText(in.ContactName))
 	in.Subject = strings.TrimSpace(cleanText(in.Subject))
 	in.Text = cleanText(in.Text)
-	in.HTML = sanitizeHTML(in.HTML)
+	if in.SanitizeHTML != nil {
+		in.HTML = strings.TrimSpace(in.SanitizeHTML(cleanText(in.HTML)))
+	} else {
+		in.HTML = sanitizeHTML(in.HTML)
+	}
+	switch in.File {
+	case "", FileFiltered, FileSpam:
+	default:
+		return in, fmt.Errorf("receive: unknown filing %q", in.File)
+	}
 	in.Sender = cleanJSON(in.Sender, "{}")
 	in.Recipients = cleanJSON(in.Recipients, "[]")
 	in.Attachments = cleanJSON(in.Attachments, "[]")
@@ -106,11 +115,15 @@ func (s *Service) receiveOnce(ctx context.Context, in Inbound) (*store.Message, 
 	// (group commit), each still returning only after its own work is committed.
 	err := s.Store.InGroupTx(ctx, func(tx *store.Tx) error {
 		msg, conv, duplicate = nil, nil, false
-		ch, err := tx.Channel(ctx, in.ChannelID)
-		if errors.Is(err, store.ErrNotFound) {
-			return problem.NotFoundf("channel_not_found", "no channel %d", in.ChannelID)
-		} else if err != nil {
-			return err
+		ch := in.Channel
+		if ch == nil || ch.ID != in.ChannelID {
+			var err error
+			ch, err = tx.Channel(ctx, in.ChannelID)
+			if errors.Is(err, store.ErrNotFound) {
+				return problem.NotFoundf("channel_not_found", "no channel %d", in.ChannelID)
+			} else if err != nil {
+				return err
+			}
 		}
 		// Receivers of one thread (or, without a thread, of one idempotency key) wait for each
 		// other: the second sees what the first stored instead of opening a second conversation.
@@ -137,6 +150,11 @@ func (s *Service) receiveOnce(ctx context.Context, in Inbound) (*store.Message, 
 		c, created, err := s.threadConversation(ctx, tx, ch, contact, in)
 		if err != nil {
 			return err
+		}
+		// The conversation as stored: the update at the end writes only what changed since.
+		before := store.CopyConversation(c)
+		if c.ContactID == nil && contact != nil {
+			c.ContactID = &contact.ID
 		}
 
 		m := &store.Message{
@@ -167,6 +185,9 @@ func (s *Service) receiveOnce(ctx context.Context, in Inbound) (*store.Message, 
 		events.MessageCreated(tx, m, c.InboxID)
 
 		text := messageText(m.Text, m.HTML)
+		if in.SearchText != "" {
+			text = in.SearchText
+		}
 		if p := preview(text); p != "" {
 			c.Preview = p
 		}
@@ -174,7 +195,7 @@ func (s *Service) receiveOnce(ctx context.Context, in Inbound) (*store.Message, 
 		reopened := false
 		if in.Direction == "inbound" {
 			c.LastInboundAt = maxPtr(c.LastInboundAt, in.At)
-			if !created {
+			if !created && !in.Automated {
 				reopened = c.Status == "closed"
 				if err := s.wakeOnInbound(ctx, tx, c); err != nil {
 					return err
@@ -184,18 +205,28 @@ func (s *Service) receiveOnce(ctx context.Context, in Inbound) (*store.Message, 
 			c.LastOutboundAt = maxPtr(c.LastOutboundAt, in.At)
 		}
 		if contact != nil && contact.Blocked && !c.Spam {
-			c.Spam = true
+			c.Spam, c.Filtered = true, false
 			if err := addEvent(ctx, tx, c.ID, nil, "marked_spam", map[string]any{"reason": "blocked contact"}); err != nil {
 				return err
 			}
+		} else if created && in.File != "" {
+			if err := fileConversation(ctx, tx, c, in); err != nil {
+				return err
+			}
 		}
-		// Routing takes conversations opened or reopened by the customer (ROUTE-1, ROUTE-7).
-		if in.Direction == "inbound" && (created || reopened) {
+		if in.Stored != nil {
+			if err := in.Stored(ctx, tx, m, c); err != nil {
+				return err
+			}
+		}
+		// Routing takes conversations opened or reopened by the customer (ROUTE-1, ROUTE-7);
+		// filed ones wait until an agent moves them to the inbox.
+		if in.Direction == "inbound" && (created || reopened) && !c.Spam && !c.Filtered {
 			if err := s.routeOnReceive(ctx, tx, ch, c, reopened); err != nil {
 				return err
 			}
 		}
-		if err := tx.UpdateConversation(ctx, c); err != nil {
+		if err := tx.UpdateConversationFrom(ctx, before, c); err != nil {
 			return err
 		}
 		events.ConversationUpdated(tx, c)
@@ -222,7 +253,13 @@ func (s *Service) receiveOnce(ctx context.Context, in Inbound) (*store.Message, 
 // findDuplicate returns the message already stored for in's idempotency key or external id.
 func (s *Service) findDuplicate(ctx context.Context, tx *store.Tx, in Inbound) (*store.Message, error) {
 	if in.IdempotencyKey != "" {
-		m, err := tx.MessageByIdempotencyKey(ctx, in.ChannelID, in.IdempotencyKey)
+		find := func(ctx context.Context, tx *store.Tx) (*store.Message, error) {
+			return tx.MessageByIdempotencyKey(ctx, in.ChannelID, in.IdempotencyKey)
+		}
+		if in.FindByIdempotencyKey != nil {
+			find = in.FindByIdempotencyKey
+		}
+		m, err := find(ctx, tx)
 		if err == nil {
 			return m, nil
 		} else if !errors.Is(err, store.ErrNotFound) {
@@ -241,28 +278,34 @@ func (s *Service) findDuplicate(ctx context.Context, tx *store.Tx, in Inbound) (
 }
 
 // resolveContact finds the message's contact — named directly, or by any identity — or creates
-// one, then records the identities it did not have yet and fills in an empty name.
+// one, then records the identities it did not have yet and fills in an empty name. The returned
+// contact's Identities are not complete: only whether it is blocked and its id matter here.
 func (s *Service) resolveContact(ctx context.Context, tx *store.Tx, in Inbound) (*store.Contact, error) {
 	var contact *store.Contact
+	// have holds identities known to be the contact's; the others are offered to it below,
+	// which adds those nobody holds.
+	have := map[store.Identity]bool{}
 	if in.ContactID != nil {
 		c, err := tx.Contact(ctx, *in.ContactID)
 		if err == nil {
 			contact = c
+			for _, id := range c.Identities {
+				have[id] = true
+			}
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return nil, err
 		}
 	}
 	if contact == nil {
 		for _, id := range in.ContactIdentities {
-			cid, err := tx.ContactIDByIdentity(ctx, id)
+			c, err := tx.ContactByIdentity(ctx, id)
 			if errors.Is(err, store.ErrNotFound) {
 				continue
 			} else if err != nil {
 				return nil, err
 			}
-			if contact, err = tx.Contact(ctx, cid); err != nil {
-				return nil, err
-			}
+			contact = c
+			have[id] = true
 			break
 		}
 	}
@@ -276,10 +319,6 @@ func (s *Service) resolveContact(ctx context.Context, tx *store.Tx, in Inbound) 
 		if err := tx.UpdateContact(ctx, contact); err != nil {
 			return nil, err
 		}
-	}
-	have := map[store.Identity]bool{}
-	for _, id := range contact.Identities {
-		have[id] = true
 	}
 	for _, id := range in.ContactIdentities {
 		if have[id] {
@@ -298,15 +337,37 @@ func (s *Service) resolveContact(ctx context.Context, tx *store.Tx, in Inbound) 
 	return contact, nil
 }
 
-// threadConversation returns the conversation the message belongs to: the latest one of the
-// channel with the same thread key that is not in the trash, or a new one.
+// fileConversation files a conversation the message just opened under Filtered or Spam.
+func fileConversation(ctx context.Context, tx *store.Tx, c *store.Conversation, in Inbound) error {
+	data := map[string]any{"reason": in.FileReason}
+	if in.FileRule != "" {
+		data["rule"] = in.FileRule
+	}
+	if in.File == FileSpam {
+		c.Spam, c.Filtered = true, false
+		return addEvent(ctx, tx, c.ID, nil, "marked_spam", data)
+	}
+	c.Filtered = true
+	return addEvent(ctx, tx, c.ID, nil, "filtered", data)
+}
+
+// threadConversation returns the conversation the message belongs to: the one the channel
+// named, else the latest one of the channel with the same thread key that is not in the trash,
+// else a new one (with the contact). An existing one is returned as stored; the caller gives it
+// the contact if it has none.
 func (s *Service) threadConversation(ctx context.Context, tx *store.Tx, ch *store.Channel, contact *store.Contact, in Inbound) (*store.Conversation, bool, error) {
+	if in.ConversationID > 0 {
+		c, err := tx.Conversation(ctx, in.ConversationID)
+		if err == nil {
+			return c, false, nil
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, false, err
+		}
+		// Deleted since the channel looked: the message opens a new conversation.
+	}
 	if in.ThreadKey != "" {
 		c, err := tx.ConversationByThread(ctx, ch.ID, in.ThreadKey)
 		if err == nil {
-			if c.ContactID == nil && contact != nil {
-				c.ContactID = &contact.ID
-			}
 			return c, false, nil
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return nil, false, err

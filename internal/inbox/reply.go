@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/mail"
 	"strconv"
 	"strings"
 
@@ -19,6 +20,45 @@ type ReplyInput struct {
 	HTML string // sanitized before it is stored
 	// Attachments is a JSON array of attachment descriptions; the channel decides what it can send.
 	Attachments json.RawMessage
+	// To, Cc and Bcc name the recipients on channels whose replies take them (email, see
+	// channel.Addressable); an empty To means the conversation's contact.
+	To, Cc, Bcc []string
+	// ForwardOf, when set, forwards that message of the conversation to To, Cc and Bcc instead
+	// of answering the customer; Text is then the agent's note above it and may be empty.
+	ForwardOf int64
+}
+
+// maxRecipients bounds To, Cc and Bcc together.
+const maxRecipients = 50
+
+// recipientsJSON checks the addresses of a reply and lists them as the channel reads them:
+// [{"kind":"to","name":…,"email":…}, …].
+func recipientsJSON(in ReplyInput) (json.RawMessage, error) {
+	type rcpt struct {
+		Kind  string `json:"kind"`
+		Name  string `json:"name,omitempty"`
+		Email string `json:"email"`
+	}
+	list := []rcpt{}
+	for _, group := range []struct {
+		kind  string
+		addrs []string
+	}{{"to", in.To}, {"cc", in.Cc}, {"bcc", in.Bcc}} {
+		for _, a := range group.addrs {
+			if strings.TrimSpace(a) == "" {
+				continue
+			}
+			addr, err := mail.ParseAddress(strings.TrimSpace(a))
+			if err != nil || !strings.Contains(addr.Address, "@") {
+				return nil, problem.Field("invalid_recipient", group.kind, strconv.Quote(cleanText(a))+" is not an email address")
+			}
+			list = append(list, rcpt{group.kind, addr.Name, addr.Address})
+		}
+	}
+	if len(list) > maxRecipients {
+		return nil, problem.Field("too_many_recipients", "to", "at most "+strconv.Itoa(maxRecipients)+" recipients")
+	}
+	return json.Marshal(list)
 }
 
 // maxMessageText bounds one reply (the API's body limit bounds it too).
@@ -37,8 +77,15 @@ func (s *Service) Reply(ctx context.Context, actor *store.User, conversationID i
 	if strings.TrimSpace(text) == "" && html != "" {
 		text = htmlToText(html)
 	}
-	if strings.TrimSpace(text) == "" {
+	if strings.TrimSpace(text) == "" && in.ForwardOf == 0 {
 		return nil, problem.Field("empty_message", "text", "must not be empty")
+	}
+	recipients, err := recipientsJSON(in)
+	if err != nil {
+		return nil, err
+	}
+	if in.ForwardOf > 0 && len(in.To) == 0 {
+		return nil, problem.Field("invalid_recipient", "to", "a forward needs at least one recipient")
 	}
 	if len(text) > maxMessageText || len(html) > maxMessageText {
 		return nil, problem.Field("message_too_long", "text", "is longer than "+strconv.Itoa(maxMessageText)+" bytes")
@@ -58,7 +105,21 @@ func (s *Service) Reply(ctx context.Context, actor *store.User, conversationID i
 			return nil, err
 		}
 	}
-	authorJSON, err := json.Marshal(map[string]any{"user_id": actor.ID, "name": actor.Name, "email": actor.Email})
+	addressed := in.ForwardOf > 0 || string(recipients) != "[]"
+	if a, ok := sender.(channel.Addressable); addressed && (!ok || !a.Addressable()) {
+		return nil, problem.Conflictf("recipients_not_supported", "this channel sends to the conversation's contact only; it takes no recipients or forwards")
+	}
+	author := map[string]any{"user_id": actor.ID, "name": actor.Name, "email": actor.Email}
+	if in.ForwardOf > 0 {
+		orig, err := s.Store.Message(ctx, in.ForwardOf)
+		if errors.Is(err, store.ErrNotFound) || err == nil && orig.ConversationID != conv.ID {
+			return nil, problem.Field("message_not_found", "forward_of", "no such message in this conversation")
+		} else if err != nil {
+			return nil, err
+		}
+		author["forward_of"] = orig.ID
+	}
+	authorJSON, err := json.Marshal(author)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +129,7 @@ func (s *Service) Reply(ctx context.Context, actor *store.User, conversationID i
 		Direction:      "outbound",
 		AuthorID:       &actor.ID,
 		Sender:         authorJSON,
-		Recipients:     json.RawMessage("[]"),
+		Recipients:     recipients,
 		Text:           text,
 		HTML:           html,
 		Attachments:    attachments,

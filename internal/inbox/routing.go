@@ -28,20 +28,27 @@ func (s *Service) now() time.Time {
 // routingPageSize is how many waiting conversations drainWaiting reads at a time.
 const routingPageSize = 200
 
+// inInbox reports whether c is filed in the inbox: not spam, not filtered (EMAIL-8), not in the
+// trash. Only such conversations are routed and count against capacity, as the store's
+// "spam = 0 AND trashed_at IS NULL" conditions and open counts have it.
+func inInbox(c *store.Conversation) bool {
+	return !c.Spam && !c.Filtered && c.TrashedAt == nil
+}
+
 // waitable reports whether a conversation still needs an assignee from routing.
 func waitable(c *store.Conversation) bool {
-	return c.Status == "open" && c.AssigneeID == nil && !c.Spam && c.TrashedAt == nil
+	return c.Status == "open" && c.AssigneeID == nil && inInbox(c)
 }
 
 // countsForCapacity reports whether c counts against its assignee's capacity.
 func countsForCapacity(c *store.Conversation) bool {
-	return c.AssigneeID != nil && c.Status == "open" && !c.Spam && c.TrashedAt == nil
+	return c.AssigneeID != nil && c.Status == "open" && inInbox(c)
 }
 
 // routeOnReceive routes a conversation that an inbound message just opened (ROUTE-1) or reopened
 // (ROUTE-7), when its channel assigns automatically. The caller writes c afterwards.
 func (s *Service) routeOnReceive(ctx context.Context, tx *store.Tx, ch *store.Channel, c *store.Conversation, reopened bool) error {
-	if c.Status != "open" || c.Spam || c.TrashedAt != nil || (!reopened && c.AssigneeID != nil) {
+	if c.Status != "open" || !inInbox(c) || (!reopened && c.AssigneeID != nil) {
 		return nil
 	}
 	rule, err := tx.RoutingRule(ctx, ch.ID)
@@ -67,7 +74,7 @@ func (s *Service) routeOnReceive(ctx context.Context, tx *store.Tx, ch *store.Ch
 // route decides who gets c and applies the decision to c in memory, writing the timeline event
 // and routing's own state; the caller writes c when route reports a change. previous, when set,
 // is tried first (ROUTE-7). The caller holds the routing lock and has checked that the rule is
-// enabled and that c is open, not spam and not in the trash.
+// enabled and that c is open and in the inbox (not spam, filtered or in the trash).
 //
 // When nobody is eligible c waits (ROUTE-4, ROUTE-5): it is unassigned — a reopened
 // conversation whose assignee is away or full goes to the Unassigned view rather than sitting

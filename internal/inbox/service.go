@@ -1,6 +1,7 @@
 package inbox
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"time"
@@ -58,4 +59,43 @@ type Inbound struct {
 	Attachments json.RawMessage
 	InReplyToID *int64
 	At          int64 // when it was sent, unix ms; 0 means now
+
+	// ConversationID, when set, appends the message to that conversation: the channel's own
+	// threading chose it (an email reply). It wins over ThreadKey and may belong to another
+	// channel or inbox of the same installation.
+	ConversationID int64
+	// Automated marks a message no person wrote (an auto-reply, a bounce): it is stored, but it
+	// neither reopens nor wakes a conversation nor is it routed (EMAIL-7).
+	Automated bool
+	// File, for a message that opens a conversation, files the conversation under FileFiltered
+	// or FileSpam instead of the inbox, explained by FileReason (and FileRule, a short stable
+	// name of the rule that decided, e.g. "auto_reply" or "deny_list").
+	File       string
+	FileReason string
+	FileRule   string
+	// SearchText, when set, is what the conversation's search index and preview take from the
+	// message instead of its whole text: email's new part, without the quoted history that
+	// earlier messages already put in the index.
+	SearchText string
+	// SanitizeHTML, when set, sanitizes HTML instead of the default policy: email keeps remote
+	// images parked until an agent loads them and keeps cid: references to its inline parts.
+	SanitizeHTML func(string) string
+	// Stored, when set, runs inside the receive transaction once a new message is stored (never
+	// for a duplicate): a channel's own bookkeeping that must commit with the message, such as
+	// email's seen Message-IDs and received files.
+	Stored func(ctx context.Context, tx *store.Tx, msg *store.Message, conv *store.Conversation) error
+
+	// Channel, when set, is the channel ChannelID names as the caller just read it; Receive then
+	// does not read it again on the serial write path.
+	Channel *store.Channel
+	// FindByIdempotencyKey, when set, finds the message already stored under IdempotencyKey
+	// instead of looking on this channel only: a channel whose keys are unique across several
+	// accounts (a custom channel's) looks on all of them.
+	FindByIdempotencyKey func(ctx context.Context, tx *store.Tx) (*store.Message, error)
 }
+
+// Where Inbound.File files a new conversation.
+const (
+	FileFiltered = "filtered"
+	FileSpam     = "spam"
+)

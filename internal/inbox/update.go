@@ -29,8 +29,13 @@ type Patch struct {
 	Unsnooze     bool
 	// InboxID moves the conversation to another inbox the actor may see.
 	InboxID *int64
-	Spam    *bool
-	Trashed *bool
+	// Spam marks the conversation as spam or not; "not spam" puts it in the inbox, also when it
+	// was filtered before it was marked spam.
+	Spam *bool
+	// Filtered files the conversation under the Filtered view (true) or moves a filtered one to
+	// the inbox (false). Spam set to true in the same patch wins.
+	Filtered *bool
+	Trashed  *bool
 }
 
 // snoozeMax bounds how far ahead a conversation may be snoozed.
@@ -246,8 +251,21 @@ func (u *updater) apply(p Patch) error {
 			return err
 		}
 	}
+	if p.Filtered != nil && *p.Filtered != c.Filtered && (p.Spam == nil || !*p.Spam) {
+		// One place at a time: filing a spam conversation takes it out of spam.
+		c.Filtered, c.Spam = *p.Filtered, false
+		typ := "unfiltered"
+		if c.Filtered {
+			typ = "filtered"
+		}
+		if err := u.event(typ, map[string]any{"reason": "manual"}); err != nil {
+			return err
+		}
+	}
 	if p.Spam != nil && *p.Spam != c.Spam {
 		c.Spam = *p.Spam
+		// Marked spam it is spam, not filtered; marked not spam it goes to the inbox.
+		c.Filtered = false
 		typ := "marked_not_spam"
 		if c.Spam {
 			typ = "marked_spam"

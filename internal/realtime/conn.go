@@ -5,12 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
 
+	"github.com/parley-inbox/parley/internal/realtime/wsconn"
 	"github.com/parley-inbox/parley/internal/store"
 )
 
@@ -20,88 +19,23 @@ type outgoing struct {
 	data []byte
 }
 
-// conn is one client connection.
+// conn is one client connection: its socket side (wsconn.Conn) and the user it serves.
 type conn struct {
+	wsconn.Conn[outgoing]
 	hub  *Hub
-	ws   *websocket.Conn
 	user *userState
 	id   uint64
-
-	// The send queue: frames waiting for the writer, at most maxQueue. A slice rather than a
-	// buffered channel so that an idle connection holds no buffer (PERF-3: many idle sockets).
-	mu       sync.Mutex
-	queue    []outgoing
-	maxQueue int
-	queued   chan struct{} // signalled (capacity 1) when the queue is no longer empty
-
-	closing chan struct{}
-	once    sync.Once
-	// Set once, before closing is closed.
-	code   int
-	reason string
-	abrupt bool // the peer is gone: skip the close handshake
-}
-
-// close asks the connection's writer to close the socket with code and reason. It never blocks,
-// so a shard may call it.
-func (c *conn) close(code int, reason string) { c.closeWith(code, reason, false) }
-
-func (c *conn) closeWith(code int, reason string, abrupt bool) {
-	c.once.Do(func() {
-		c.code, c.reason, c.abrupt = code, reason, abrupt
-		close(c.closing)
-	})
 }
 
 func newConn(h *Hub, ws *websocket.Conn, user *userState, maxQueue int) *conn {
-	return &conn{hub: h, ws: ws, user: user, id: h.nextConn.Add(1), maxQueue: maxQueue,
-		queued: make(chan struct{}, 1), closing: make(chan struct{})}
+	c := &conn{hub: h, user: user, id: h.nextConn.Add(1)}
+	c.Init(ws, &h.opts.Options, maxQueue, &h.stats.dropped)
+	return c
 }
 
 // push queues a frame without blocking. A full queue means the client does not keep up: the
 // connection is closed (the client resumes from its last seq) and push reports false.
-func (c *conn) push(seq int64, data []byte) bool {
-	select {
-	case <-c.closing:
-		return false
-	default:
-	}
-	c.mu.Lock()
-	if len(c.queue) >= c.maxQueue {
-		c.mu.Unlock()
-		c.hub.stats.dropped.Add(1)
-		c.close(statusTooSlow, "too slow: reconnect and resume from your last seq")
-		return false
-	}
-	c.queue = append(c.queue, outgoing{seq: seq, data: data})
-	c.mu.Unlock()
-	select {
-	case c.queued <- struct{}{}:
-	default:
-	}
-	return true
-}
-
-// take empties the queue into buf (reused between calls) and returns the frames.
-func (c *conn) take(buf []outgoing) []outgoing {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	buf = append(buf[:0], c.queue...)
-	if cap(c.queue) > 16 {
-		c.queue = nil // give a burst's buffer back
-	} else {
-		clear(c.queue)
-		c.queue = c.queue[:0]
-	}
-	return buf
-}
-
-// write sends one frame, bounded by the write timeout.
-func (c *conn) write(ctx context.Context, data []byte) error {
-	ctx, cancel := context.WithTimeout(ctx, c.hub.opts.WriteTimeout)
-	defer cancel()
-	return c.ws.Write(ctx, websocket.MessageText, data)
-}
+func (c *conn) push(seq int64, data []byte) bool { return c.Push(outgoing{seq: seq, data: data}) }
 
 // Serve runs one accepted WebSocket of a signed-in user until it closes. since is the last seq
 // the client saw; nil starts from now. It replays what the client may see after since, sends
@@ -135,16 +69,7 @@ func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, userID int64, since
 	defer h.stats.connections.Add(-1)
 
 	// The reader runs from the start: it answers pings and pongs and takes client frames.
-	readCtx, cancelRead := context.WithCancel(context.WithoutCancel(ctx))
-	readDone := make(chan struct{})
-	go func() {
-		defer close(readDone)
-		c.readLoop(readCtx)
-	}()
-	defer func() {
-		cancelRead()
-		<-readDone
-	}()
+	defer wsconn.GoRead(ctx, c.readLoop)()
 
 	sh := h.shards[c.id%uint64(len(h.shards))]
 	ack := make(chan struct{})
@@ -165,15 +90,11 @@ func (h *Hub) Serve(ctx context.Context, ws *websocket.Conn, userID int64, since
 		if !errors.Is(err, context.Canceled) {
 			h.log.Warn("realtime: replay", "user_id", userID, "err", err)
 		}
-		c.closeWith(int(websocket.StatusTryAgainLater), "replay failed; reconnect and resume", true)
+		c.CloseWith(int(websocket.StatusTryAgainLater), "replay failed; reconnect and resume", true)
 	} else {
 		c.writeLoop(ctx, last)
 	}
-	<-c.closing
-	if c.abrupt {
-		return
-	}
-	_ = ws.Close(websocket.StatusCode(c.code), c.reason) // the peer may be gone; nothing to do about it
+	c.Finish()
 }
 
 // replay writes the events after since that the user may see, then "ready", and returns the
@@ -187,14 +108,14 @@ func (c *conn) replay(ctx context.Context, since *int64) (int64, error) {
 		return 0, err
 	}
 	if since == nil {
-		return latest, c.write(ctx, readyFrame(latest))
+		return latest, c.Write(ctx, readyFrame(latest))
 	}
 	last := *since
 	if last+1 < oldest || last > latest || latest-last > h.opts.MaxReplay {
-		if err := c.write(ctx, resyncFrame(oldest, latest)); err != nil {
+		if err := c.Write(ctx, resyncFrame(oldest, latest)); err != nil {
 			return 0, err
 		}
-		return latest, c.write(ctx, readyFrame(latest))
+		return latest, c.Write(ctx, readyFrame(latest))
 	}
 	for {
 		evs, err := h.store.EventsAfter(ctx, last, h.opts.ReplayPage)
@@ -204,7 +125,7 @@ func (c *conn) replay(ctx context.Context, since *int64) (int64, error) {
 		for i := range evs {
 			e := &evs[i]
 			if c.user.canSeeEvent(e) {
-				if err := c.write(ctx, eventFrame(e)); err != nil {
+				if err := c.Write(ctx, eventFrame(e)); err != nil {
 					return 0, err
 				}
 			}
@@ -214,75 +135,38 @@ func (c *conn) replay(ctx context.Context, since *int64) (int64, error) {
 			break
 		}
 		select {
-		case <-c.closing:
+		case <-c.Closing():
 			return 0, context.Canceled
 		default:
 		}
 	}
-	return last, c.write(ctx, readyFrame(last))
+	return last, c.Write(ctx, readyFrame(last))
 }
 
 // writeLoop writes queued frames until the connection closes, skipping events the replay
 // already covered, and pings the client.
 func (c *conn) writeLoop(ctx context.Context, last int64) {
-	ping := time.NewTicker(c.hub.opts.PingInterval)
-	defer ping.Stop()
-	var pinging atomic.Bool
-	var batch []outgoing
-	for {
-		select {
-		case <-c.queued:
-			batch = c.take(batch)
-			for i, o := range batch {
-				batch[i] = outgoing{} // drop the reference for the garbage collector
-				if o.seq != 0 {
-					if o.seq <= last {
-						continue
-					}
-					last = o.seq
-				}
-				if err := c.write(ctx, o.data); err != nil {
-					c.closeWith(int(websocket.StatusGoingAway), "write failed", true)
-					return
-				}
+	c.WriteLoop(ctx, c.hub.stopped, func(o outgoing) error {
+		if o.seq != 0 {
+			if o.seq <= last {
+				return nil
 			}
-			if cap(batch) > 64 {
-				batch = nil
-			}
-		case <-ping.C:
-			if pinging.CompareAndSwap(false, true) {
-				go func() {
-					defer pinging.Store(false)
-					pctx, cancel := context.WithTimeout(ctx, c.hub.opts.PongTimeout)
-					defer cancel()
-					if err := c.ws.Ping(pctx); err != nil {
-						c.closeWith(int(websocket.StatusGoingAway), "no pong", true)
-					}
-				}()
-			}
-		case <-c.closing:
-			return
-		case <-c.hub.stopped:
-			c.close(int(websocket.StatusGoingAway), "server shutting down; reconnect and resume")
-			return
-		case <-ctx.Done():
-			c.close(int(websocket.StatusGoingAway), "server shutting down; reconnect and resume")
-			return
+			last = o.seq
 		}
-	}
+		return c.Write(ctx, o.data)
+	})
 }
 
 // readLoop reads client frames until the connection ends.
 func (c *conn) readLoop(ctx context.Context) {
-	lim := limiter{rate: c.hub.opts.FrameRate, burst: c.hub.opts.FrameBurst}
+	lim := c.hub.opts.Limiter()
 	for {
-		typ, data, err := c.ws.Read(ctx)
+		typ, data, err := c.Read(ctx)
 		if err != nil {
-			code := websocket.CloseStatus(err)
-			c.closeWith(int(websocket.StatusNormalClosure), "", code == -1)
+			c.ReadFailed(err)
 			return
 		}
-		if !lim.allow(time.Now()) {
+		if !lim.Allow(time.Now()) {
 			c.push(0, errorFrame("rate_limited", "too many frames; slow down", 0))
 			continue
 		}
@@ -324,25 +208,8 @@ func (c *conn) handleFrame(ctx context.Context, f clientFrame) {
 	case frameTyping:
 		h.broadcast(ctx, &frame{inbox: inboxID, except: c.user.id, data: typingFrame(f.ConversationID, c.user.id, f.Mode)})
 		h.publish(ephemeral{Kind: "typing", ConversationID: f.ConversationID, InboxID: inboxID, UserID: c.user.id, Mode: f.Mode})
+		if h.OnReplyTyping != nil && f.Mode == modeReply {
+			h.OnReplyTyping(ctx, f.ConversationID, c.user.id)
+		}
 	}
-}
-
-// limiter is a token bucket for one connection's client frames (used by its reader only).
-type limiter struct {
-	rate, burst, tokens float64
-	last                time.Time
-}
-
-func (l *limiter) allow(now time.Time) bool {
-	if l.last.IsZero() {
-		l.tokens = l.burst
-	} else {
-		l.tokens = min(l.burst, l.tokens+now.Sub(l.last).Seconds()*l.rate)
-	}
-	l.last = now
-	if l.tokens < 1 {
-		return false
-	}
-	l.tokens--
-	return true
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/parley-inbox/parley/internal/events"
+	"github.com/parley-inbox/parley/internal/realtime/wsconn"
 	"github.com/parley-inbox/parley/internal/store"
 )
 
@@ -18,14 +19,9 @@ import (
 type Options struct {
 	// Shards is the number of shard goroutines (default GOMAXPROCS).
 	Shards int
-	// SendQueue is each connection's queue of frames waiting to be written (default 256). A
-	// client whose queue is full is disconnected; it resumes with its last seq.
-	SendQueue int
-	// PingInterval and PongTimeout keep connections alive and find dead ones (25 s, 15 s).
-	PingInterval time.Duration
-	PongTimeout  time.Duration
-	// WriteTimeout bounds one frame's write (10 s).
-	WriteTimeout time.Duration
+	// Options are the sockets' send queue (default 256 frames), keepalive, write bound and
+	// client frame rate (per connection: 10/s, burst 20).
+	wsconn.Options
 	// PollInterval is how often the tailer reads the log without being woken (2 s): a safety
 	// net for a lost notification; wake-ups make delivery immediate.
 	PollInterval time.Duration
@@ -36,27 +32,13 @@ type Options struct {
 	MaxReplay int64
 	// MaxViews bounds the conversations one connection may view at once (16).
 	MaxViews int
-	// FrameRate and FrameBurst bound the client frames a connection may send (10/s, burst 20).
-	FrameRate  float64
-	FrameBurst float64
 }
 
 func (o Options) withDefaults() Options {
 	if o.Shards <= 0 {
 		o.Shards = runtime.GOMAXPROCS(0)
 	}
-	if o.SendQueue <= 0 {
-		o.SendQueue = 256
-	}
-	if o.PingInterval <= 0 {
-		o.PingInterval = 25 * time.Second
-	}
-	if o.PongTimeout <= 0 {
-		o.PongTimeout = 15 * time.Second
-	}
-	if o.WriteTimeout <= 0 {
-		o.WriteTimeout = 10 * time.Second
-	}
+	o.Options = o.Options.WithDefaults(wsconn.Options{SendQueue: 256, FrameRate: 10, FrameBurst: 20})
 	if o.PollInterval <= 0 {
 		o.PollInterval = 2 * time.Second
 	}
@@ -68,12 +50,6 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxViews <= 0 {
 		o.MaxViews = 16
-	}
-	if o.FrameRate <= 0 {
-		o.FrameRate = 10
-	}
-	if o.FrameBurst <= 0 {
-		o.FrameBurst = 20
 	}
 	return o
 }
@@ -101,6 +77,15 @@ type Hub struct {
 	stats struct {
 		connections, dropped, delivered atomic.Int64
 	}
+
+	// OnReplyTyping, when set before Run, hears a user of this node typing a reply (never a
+	// comment) in a conversation they may see: live chat tells the visitor.
+	OnReplyTyping func(ctx context.Context, conversationID, userID int64)
+	// OnConversationRead, when set before Run, hears every conversation.read event (a user read
+	// a conversation up to at, in Unix milliseconds) as the tailer dispatches it — on every node,
+	// after commit, once per event: live chat tells the visitor connected here. It runs on the
+	// tailer's goroutine, so it must not block.
+	OnConversationRead func(conversationID, userID, at int64)
 }
 
 // New returns a hub over the store and bus; call Run.
@@ -227,6 +212,9 @@ func (h *Hub) dispatch(ctx context.Context, e *store.Event) {
 	}
 	if e.InboxID == nil {
 		return // internal: no client receives it
+	}
+	if e.Type == events.TypeConversationRead && e.ConversationID != nil && e.UserID != nil && h.OnConversationRead != nil {
+		h.OnConversationRead(*e.ConversationID, *e.UserID, e.CreatedAt)
 	}
 	if e.Type == events.TypeConversationUpdated && e.ConversationID != nil {
 		h.presence.send(ctx, presenceOp{kind: opInbox, conv: *e.ConversationID, inbox: *e.InboxID})
@@ -391,8 +379,29 @@ func (h *Hub) remoteEphemeral(ctx context.Context, payload []byte) {
 	case "presence":
 		h.presence.send(ctx, presenceOp{kind: opRemote, conv: e.ConversationID, inbox: e.InboxID, users: e.UserIDs, node: e.Node})
 	case "typing":
-		h.broadcast(ctx, &frame{inbox: e.InboxID, except: e.UserID, data: typingFrame(e.ConversationID, e.UserID, e.Mode)})
+		data := typingFrame(e.ConversationID, e.UserID, e.Mode)
+		if e.From == fromVisitor {
+			data = visitorTypingFrame(e.ConversationID)
+		}
+		h.broadcast(ctx, &frame{inbox: e.InboxID, except: e.UserID, data: data})
 	}
+}
+
+// RelayVisitorTyping tells the agents who may see inboxID, on every node, that the visitor of a
+// live chat conversation is typing: the same ephemeral typing frame a colleague's typing makes,
+// with "from": "visitor" instead of a user_id. The caller vouches that the conversation is in
+// inboxID. Before Run has started it does nothing; it never waits on a connection.
+func (h *Hub) RelayVisitorTyping(conversationID, inboxID int64) {
+	if conversationID <= 0 || inboxID <= 0 {
+		return
+	}
+	select {
+	case <-h.ready:
+	default:
+		return
+	}
+	h.broadcast(context.Background(), &frame{inbox: inboxID, data: visitorTypingFrame(conversationID)})
+	h.publish(ephemeral{Kind: "typing", ConversationID: conversationID, InboxID: inboxID, From: fromVisitor, Mode: modeReply})
 }
 
 // publish sends an ephemeral message to the other nodes.

@@ -1,13 +1,12 @@
 package realtime
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 
+	"github.com/parley-inbox/parley/internal/realtime/wsconn"
 	"github.com/parley-inbox/parley/internal/store"
 )
 
@@ -19,6 +18,7 @@ import (
 //	{"type": "resync_required", "oldest_seq": 17, "seq": 42}
 //	{"type": "presence", "conversation_id": 7, "user_ids": [1, 3]}
 //	{"type": "typing", "conversation_id": 7, "user_id": 3, "mode": "reply"}
+//	{"type": "typing", "conversation_id": 7, "from": "visitor", "mode": "reply"}    a live chat visitor
 //	{"type": "error", "code": "conversation_not_found", "detail": "…", "conversation_id": 7}
 
 // eventFrame encodes an event once; every recipient shares the bytes.
@@ -60,12 +60,23 @@ func presenceFrame(conversationID int64, userIDs []int64) []byte {
 type typingJSON struct {
 	Type           string `json:"type"`
 	ConversationID int64  `json:"conversation_id"`
-	UserID         int64  `json:"user_id"`
+	UserID         int64  `json:"user_id,omitempty"`
+	From           string `json:"from,omitempty"`
 	Mode           string `json:"mode"`
 }
 
+// fromVisitor names a typist who is not a user: the visitor of a live chat conversation.
+const fromVisitor = "visitor"
+
 func typingFrame(conversationID, userID int64, mode string) []byte {
 	b, _ := json.Marshal(typingJSON{Type: "typing", ConversationID: conversationID, UserID: userID, Mode: mode})
+	return b
+}
+
+// visitorTypingFrame is typing by a conversation's visitor. What a visitor writes is always a
+// message the agents see, so its mode is reply.
+func visitorTypingFrame(conversationID int64) []byte {
+	b, _ := json.Marshal(typingJSON{Type: "typing", ConversationID: conversationID, From: fromVisitor, Mode: modeReply})
 	return b
 }
 
@@ -108,16 +119,8 @@ type clientFrame struct {
 // only, a known type, a positive conversation id, and a mode exactly for typing.
 func parseClientFrame(b []byte) (clientFrame, error) {
 	var f clientFrame
-	if len(b) > maxClientFrame {
-		return f, fmt.Errorf("frame longer than %d bytes", maxClientFrame)
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		return clientFrame{}, fmt.Errorf("not a frame object: %w", err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return clientFrame{}, errors.New("trailing data after the frame")
+	if err := wsconn.DecodeFrame(b, maxClientFrame, &f); err != nil {
+		return clientFrame{}, err
 	}
 	switch f.Type {
 	case frameView, frameLeave:
@@ -144,7 +147,8 @@ type ephemeral struct {
 	ConversationID int64   `json:"conversation_id"`
 	InboxID        int64   `json:"inbox_id"`
 	UserIDs        []int64 `json:"user_ids,omitempty"` // presence: this node's viewers
-	UserID         int64   `json:"user_id,omitempty"`  // typing
+	UserID         int64   `json:"user_id,omitempty"`  // typing by a user
+	From           string  `json:"from,omitempty"`     // typing by a visitor: "visitor", and no user_id
 	Mode           string  `json:"mode,omitempty"`     // typing
 }
 
@@ -165,7 +169,9 @@ func parseEphemeral(b []byte) (ephemeral, error) {
 			return e, errors.New("too many viewers")
 		}
 	case "typing":
-		if e.UserID <= 0 || (e.Mode != modeReply && e.Mode != modeComment) {
+		byUser := e.From == "" && e.UserID > 0
+		byVisitor := e.From == fromVisitor && e.UserID == 0
+		if !(byUser || byVisitor) || (e.Mode != modeReply && e.Mode != modeComment) {
 			return e, errors.New("bad typing message")
 		}
 	default:

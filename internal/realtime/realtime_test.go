@@ -61,15 +61,20 @@ func fakeConn(t *testing.T, h *Hub, userID int64, queue int, inboxes ...int64) *
 // received returns the frames queued for c.
 func received(c *conn) []string {
 	var out []string
-	for _, o := range c.take(nil) {
+	for _, o := range c.Take(nil) {
 		out = append(out, string(o.data))
 	}
 	return out
 }
 
+func code(c *conn) int {
+	code, _ := c.CloseStatus()
+	return code
+}
+
 func isClosed(c *conn) bool {
 	select {
-	case <-c.closing:
+	case <-c.Closing():
 		return true
 	default:
 		return false
@@ -95,8 +100,8 @@ func TestSlowClientIsDisconnected(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the shard blocked on a slow connection")
 	}
-	if !isClosed(slow) || slow.code != statusTooSlow {
-		t.Fatalf("slow connection: closed %v with %d, want %d", isClosed(slow), slow.code, statusTooSlow)
+	if !isClosed(slow) || code(slow) != statusTooSlow {
+		t.Fatalf("slow connection: closed %v with %d, want %d", isClosed(slow), code(slow), statusTooSlow)
 	}
 	if _, still := sh.users[2]; still {
 		t.Error("the shard still holds the slow connection")
@@ -143,7 +148,7 @@ func TestShardAuthorizesEveryFrame(t *testing.T) {
 	}
 	// Kicking a user closes all their connections.
 	sh.handle(shardMsg{kind: msgKickUser, userID: 3, code: statusAccessRevoked, reason: "access revoked"})
-	if !isClosed(both) || both.code != statusAccessRevoked {
+	if !isClosed(both) || code(both) != statusAccessRevoked {
 		t.Error("kicked user's connection is open")
 	}
 }
@@ -294,6 +299,7 @@ func FuzzParseClientFrame(f *testing.F) {
 func FuzzParseEphemeral(f *testing.F) {
 	f.Add([]byte(`{"node":"a","kind":"presence","conversation_id":1,"inbox_id":2,"user_ids":[1,2]}`))
 	f.Add([]byte(`{"node":"a","kind":"typing","conversation_id":1,"inbox_id":2,"user_id":3,"mode":"reply"}`))
+	f.Add([]byte(`{"node":"a","kind":"typing","conversation_id":1,"inbox_id":2,"from":"visitor","mode":"reply"}`))
 	f.Add([]byte(`{"kind":"typing"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		e, err := parseEphemeral(b)
@@ -319,24 +325,5 @@ func TestEventFrameIsJSON(t *testing.T) {
 	}
 	if got.Seq != 42 || got.Type != "message.created" || got.Data["text"] != `hé "x"` {
 		t.Errorf("decoded %+v", got)
-	}
-}
-
-func TestLimiter(t *testing.T) {
-	l := limiter{rate: 10, burst: 3}
-	now := time.Unix(0, 0)
-	for i := range 3 {
-		if !l.allow(now) {
-			t.Fatalf("frame %d of the burst refused", i)
-		}
-	}
-	if l.allow(now) {
-		t.Fatal("the burst was exceeded")
-	}
-	if !l.allow(now.Add(100 * time.Millisecond)) {
-		t.Fatal("a token did not come back after 1/rate")
-	}
-	if l.allow(now.Add(100 * time.Millisecond)) {
-		t.Fatal("two tokens after 1/rate")
 	}
 }

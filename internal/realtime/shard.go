@@ -3,13 +3,13 @@ package realtime
 import (
 	"context"
 
-	"github.com/coder/websocket"
+	"github.com/parley-inbox/parley/internal/realtime/wsconn"
 )
 
 // Close codes the server uses besides the standard ones. Clients resume after any of them.
 const (
 	// statusTooSlow: the connection's send queue filled up. Reconnect with the last seq.
-	statusTooSlow = 4001
+	statusTooSlow = wsconn.StatusTooSlow
 	// statusAccessRevoked: the user was deactivated.
 	statusAccessRevoked = 4003
 )
@@ -57,30 +57,18 @@ type shard struct {
 
 // send queues a message for the shard; it gives up when the hub or ctx stops.
 func (sh *shard) send(ctx context.Context, m shardMsg) bool {
-	select {
-	case sh.in <- m:
-		return true
-	case <-sh.hub.stopped:
-		return false
-	case <-ctx.Done():
-		return false
-	}
+	return wsconn.Send(sh.in, m, sh.hub.stopped, ctx.Done())
 }
 
+// run handles the shard's messages until ctx ends, then closes its connections.
 func (sh *shard) run(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			for _, su := range sh.users {
-				for c := range su.conns {
-					c.close(int(websocket.StatusGoingAway), "server shutting down; reconnect and resume")
-				}
+	wsconn.RunShard(ctx, sh.in, sh.handle, func() {
+		for _, su := range sh.users {
+			for c := range su.conns {
+				c.Shutdown()
 			}
-			return
-		case m := <-sh.in:
-			sh.handle(m)
 		}
-	}
+	})
 }
 
 func (sh *shard) handle(m shardMsg) {
@@ -98,7 +86,7 @@ func (sh *shard) handle(m shardMsg) {
 	case msgKickUser:
 		if su := sh.users[m.userID]; su != nil {
 			for c := range su.conns {
-				c.close(m.code, m.reason)
+				c.Close(m.code, m.reason)
 			}
 			delete(sh.users, m.userID)
 		}

@@ -5,9 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 	_ "time/tzdata" // working hours name IANA zones; the binary must not depend on the host's tz database
+
+	"github.com/parley-inbox/parley/internal/zone"
 
 	"github.com/parley-inbox/parley/internal/problem"
 )
@@ -64,7 +65,7 @@ func (w *WorkingHours) Normalize() error {
 	if w.TimeZone == "" || w.TimeZone == "Local" || len(w.TimeZone) > 64 {
 		return problem.Field("invalid_time_zone", "time_zone", "must be an IANA time zone like Europe/Stockholm")
 	}
-	if _, err := location(w.TimeZone); err != nil {
+	if _, err := zone.Location(w.TimeZone); err != nil {
 		return problem.Field("invalid_time_zone", "time_zone", "must be an IANA time zone like Europe/Stockholm")
 	}
 	days := make(map[string][]Interval, len(Days))
@@ -137,7 +138,7 @@ func (w *WorkingHours) Inside(now time.Time) bool {
 	if w == nil || !w.Enabled {
 		return true
 	}
-	loc, err := location(w.TimeZone)
+	loc, err := zone.Location(w.TimeZone)
 	if err != nil {
 		// Normalize refused unknown zones when the schedule was saved; a zone that vanished from
 		// the tz database since is read as UTC rather than locking the user out of routing.
@@ -154,20 +155,4 @@ func (w *WorkingHours) Inside(now time.Time) bool {
 		}
 	}
 	return false
-}
-
-// locations caches loaded zones: time.LoadLocation parses the zone data on every call, and
-// routing checks the same few zones for every decision.
-var locations sync.Map // string → *time.Location
-
-func location(name string) (*time.Location, error) {
-	if l, ok := locations.Load(name); ok {
-		return l.(*time.Location), nil
-	}
-	l, err := time.LoadLocation(name)
-	if err != nil {
-		return nil, err
-	}
-	locations.Store(name, l)
-	return l, nil
 }

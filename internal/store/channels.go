@@ -6,20 +6,21 @@ import (
 	"fmt"
 )
 
-const channelColumns = `c.id, c.inbox_id, c.kind, c.name, c.status, c.last_error, c.settings, c.custom_channel_id,
+const channelColumns = `c.id, c.inbox_id, c.kind, c.name, c.status, c.last_error, c.settings, c.state, c.custom_channel_id,
 	c.address_type, c.address, c.authorized, c.archived_at, c.created_at, c.updated_at`
 
 func scanChannel(row interface{ Scan(...any) error }) (*Channel, error) {
 	var c Channel
-	var settings []byte
+	var settings, state []byte
 	var custom, archived sql.NullInt64
 	var authorized int64
-	err := row.Scan(&c.ID, &c.InboxID, &c.Kind, &c.Name, &c.Status, &c.LastError, &settings, &custom,
+	err := row.Scan(&c.ID, &c.InboxID, &c.Kind, &c.Name, &c.Status, &c.LastError, &settings, &state, &custom,
 		&c.AddressType, &c.Address, &authorized, &archived, &c.CreatedAt, &c.UpdatedAt)
 	if err != nil {
 		return nil, mapErr(err)
 	}
 	c.Settings = settings
+	c.State = state
 	c.Authorized = authorized != 0
 	if custom.Valid {
 		c.CustomChannelID = &custom.Int64
@@ -78,6 +79,15 @@ func (s *Store) ChannelsByInbox(ctx context.Context, inboxID int64) ([]*Channel,
 	return scanChannels(rows)
 }
 
+// ChannelsByInbox returns the inbox's channels as the transaction sees them, oldest first.
+func (tx *Tx) ChannelsByInbox(ctx context.Context, inboxID int64) ([]*Channel, error) {
+	rows, err := tx.tx.QueryContext(ctx, `SELECT `+channelColumns+` FROM channels c WHERE c.inbox_id = $1 ORDER BY c.id`, inboxID)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return scanChannels(rows)
+}
+
 // scanChannels reads every row of a channel query and closes it.
 func scanChannels(rows *sql.Rows) ([]*Channel, error) {
 	defer rows.Close()
@@ -90,4 +100,61 @@ func scanChannels(rows *sql.Rows) ([]*Channel, error) {
 		out = append(out, c)
 	}
 	return out, mapErr(rows.Err())
+}
+
+// UpdateChannel writes what an admin edits of a channel — name, status, last error, settings,
+// address — and sets UpdatedAt. State is left alone (SetChannelState writes it).
+func (tx *Tx) UpdateChannel(ctx context.Context, c *Channel) error {
+	c.UpdatedAt = Now()
+	settings := string(c.Settings)
+	if settings == "" {
+		settings = "{}"
+	}
+	res, err := tx.exec(ctx, `UPDATE channels SET name = $1, status = $2, last_error = $3, settings = $4,
+		address_type = $5, address = $6, archived_at = $7, updated_at = $8 WHERE id = $9`,
+		c.Name, c.Status, c.LastError, settings, c.AddressType, c.Address, c.ArchivedAt, c.UpdatedAt, c.ID)
+	if err != nil {
+		return fmt.Errorf("update channel %d: %w", c.ID, err)
+	}
+	return expectRows(res)
+}
+
+// ChannelForUpdate reads a channel inside the transaction, locking its row on PostgreSQL so a
+// read-modify-write of its state is not lost to a concurrent one (SQLite's single writer
+// serialises them already).
+func (tx *Tx) ChannelForUpdate(ctx context.Context, id int64) (*Channel, error) {
+	q := `SELECT ` + channelColumns + ` FROM channels c WHERE c.id = $1`
+	if tx.dialect == Postgres {
+		q += ` FOR UPDATE`
+	}
+	return scanChannel(tx.tx.QueryRowContext(ctx, q, id))
+}
+
+// SetChannelState replaces the channel's state (read it with ChannelForUpdate in the same
+// transaction to change part of it).
+func (tx *Tx) SetChannelState(ctx context.Context, id int64, state []byte) error {
+	res, err := tx.exec(ctx, `UPDATE channels SET state = $1 WHERE id = $2`, string(state), id)
+	if err != nil {
+		return fmt.Errorf("set channel %d state: %w", id, err)
+	}
+	return expectRows(res)
+}
+
+// ChannelsOfKind lists the connected (not archived) channels of a kind in id order, for
+// workers that serve every channel of their kind (the IMAP fetchers).
+func (s *Store) ChannelsOfKind(ctx context.Context, kind string) ([]*Channel, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+channelColumns+` FROM channels c
+		WHERE c.kind = $1 AND c.archived_at IS NULL ORDER BY c.id`, kind)
+	if err != nil {
+		return nil, fmt.Errorf("channels of kind: %w", err)
+	}
+	return scanChannels(rows)
+}
+
+// EmailChannelByAddress returns the id of the connected email channel with a team address.
+func (tx *Tx) EmailChannelByAddress(ctx context.Context, address string) (int64, error) {
+	var id int64
+	err := tx.tx.QueryRowContext(ctx, `SELECT id FROM channels WHERE kind = 'email' AND address = $1
+		AND archived_at IS NULL ORDER BY id LIMIT 1`, address).Scan(&id)
+	return id, mapErr(err)
 }

@@ -100,6 +100,14 @@ func (tx *Tx) ContactIDByIdentity(ctx context.Context, id Identity) (int64, erro
 	return cid, mapErr(err)
 }
 
+// ContactByIdentity returns the contact holding the identity, without its identities (Identities
+// is nil): receiving a message needs only the contact, and reads it in one statement.
+func (tx *Tx) ContactByIdentity(ctx context.Context, id Identity) (*Contact, error) {
+	return scanContact(tx.tx.QueryRowContext(ctx, `SELECT `+contactColumns+`
+		FROM contact_identities ci JOIN contacts ct ON ct.id = ci.contact_id WHERE ci.kind = $1 AND ci.value = $2`,
+		id.Kind, id.Value))
+}
+
 // Contact returns a contact with its identities, inside the transaction.
 func (tx *Tx) Contact(ctx context.Context, id int64) (*Contact, error) {
 	return getContact(ctx, tx.tx, id)

@@ -3,9 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -22,6 +24,26 @@ func unreadColumn(p string) string {
 		WHERE cr.conversation_id = c.id AND cr.user_id = ` + p + ` AND cr.read_at >= c.last_inbound_at) THEN 1 ELSE 0 END`
 }
 
+// The spam column says where a conversation is filed (migration 00013): the inbox, spam, or the
+// Filtered view of automated mail. Filtered is not 0, so every "spam = 0" condition — the views,
+// their counts, routing, capacity and its triggers — leaves filtered conversations out unchanged.
+const (
+	spamColumnInbox    = 0
+	spamColumnSpam     = 1
+	spamColumnFiltered = 2
+)
+
+// spamColumn encodes c's Spam and Filtered; spam wins when both are set.
+func spamColumn(c *Conversation) int {
+	switch {
+	case c.Spam:
+		return spamColumnSpam
+	case c.Filtered:
+		return spamColumnFiltered
+	}
+	return spamColumnInbox
+}
+
 func nullInt(n sql.NullInt64) *int64 {
 	if !n.Valid {
 		return nil
@@ -30,7 +52,7 @@ func nullInt(n sql.NullInt64) *int64 {
 	return &v
 }
 
-func scanConversation(row interface{ Scan(...any) error }, withUnread bool) (*Conversation, error) {
+func scanConversation(row interface{ Scan(...any) error }, withUnread bool, extra ...any) (*Conversation, error) {
 	var c Conversation
 	var channel, contact, snoozed, trashed, assignee, prev, team, closed, lastIn, lastOut sql.NullInt64
 	var spam, unread int
@@ -41,13 +63,14 @@ func scanConversation(row interface{ Scan(...any) error }, withUnread bool) (*Co
 	if withUnread {
 		dest = append(dest, &unread)
 	}
+	dest = append(dest, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, mapErr(err)
 	}
 	c.ChannelID, c.ContactID, c.SnoozedUntil = nullInt(channel), nullInt(contact), nullInt(snoozed)
 	c.TrashedAt, c.AssigneeID, c.PreviousAssigneeID = nullInt(trashed), nullInt(assignee), nullInt(prev)
 	c.TeamID, c.ClosedAt, c.LastInboundAt, c.LastOutboundAt = nullInt(team), nullInt(closed), nullInt(lastIn), nullInt(lastOut)
-	c.Spam = spam != 0
+	c.Spam, c.Filtered = spam == spamColumnSpam, spam == spamColumnFiltered
 	c.Unread = unread != 0
 	c.Tags = []string{}
 	return &c, nil
@@ -106,7 +129,7 @@ func (tx *Tx) InsertConversation(ctx context.Context, c *Conversation) error {
 		priority, created_at, updated_at, closed_at, last_activity_at, last_inbound_at, last_outbound_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
 		c.Number, c.InboxID, c.ChannelID, c.ContactID, c.ThreadKey,
-		c.Subject, c.Preview, c.Status, c.SnoozedUntil, b2i(c.Spam), c.TrashedAt, c.AssigneeID, c.PreviousAssigneeID, c.TeamID,
+		c.Subject, c.Preview, c.Status, c.SnoozedUntil, spamColumn(c), c.TrashedAt, c.AssigneeID, c.PreviousAssigneeID, c.TeamID,
 		c.Priority, c.CreatedAt, c.UpdatedAt, c.ClosedAt, c.LastActivityAt, c.LastInboundAt, c.LastOutboundAt)
 	if err != nil {
 		return fmt.Errorf("insert conversation: %w", err)
@@ -125,7 +148,7 @@ func (tx *Tx) UpdateConversation(ctx context.Context, c *Conversation) error {
 		closed_at = $17, last_activity_at = $18, last_inbound_at = $19, last_outbound_at = $20
 		WHERE id = $1`,
 		c.ID, c.InboxID, c.ChannelID, c.ContactID,
-		c.ThreadKey, c.Subject, c.Preview, c.Status, c.SnoozedUntil, b2i(c.Spam), c.TrashedAt,
+		c.ThreadKey, c.Subject, c.Preview, c.Status, c.SnoozedUntil, spamColumn(c), c.TrashedAt,
 		c.AssigneeID, c.PreviousAssigneeID, c.TeamID, c.Priority, c.UpdatedAt,
 		c.ClosedAt, c.LastActivityAt, c.LastInboundAt, c.LastOutboundAt)
 	if err != nil {
@@ -137,6 +160,72 @@ func (tx *Tx) UpdateConversation(ctx context.Context, c *Conversation) error {
 		return ErrNotFound
 	}
 	return nil
+}
+
+// UpdateConversationFrom writes the fields of c that differ from before (c as the transaction
+// read or inserted it), and updated_at. It is UpdateConversation for the hot path: SQLite
+// rewrites every index that holds a column named in an UPDATE's SET list, changed or not, and a
+// conversation has a dozen indexes, most of which a new message leaves alone (its preview and
+// activity times change). The row must be locked as for UpdateConversation.
+func (tx *Tx) UpdateConversationFrom(ctx context.Context, before, c *Conversation) error {
+	c.UpdatedAt = Now()
+	var q strings.Builder
+	q.WriteString(`UPDATE conversations SET updated_at = $2`)
+	args := []any{c.ID, c.UpdatedAt}
+	set := func(column string, changed bool, v any) {
+		if changed {
+			args = append(args, v)
+			fmt.Fprintf(&q, ", %s = $%d", column, len(args))
+		}
+	}
+	set("inbox_id", c.InboxID != before.InboxID, c.InboxID)
+	set("channel_id", !sameInt(c.ChannelID, before.ChannelID), c.ChannelID)
+	set("contact_id", !sameInt(c.ContactID, before.ContactID), c.ContactID)
+	set("thread_key", c.ThreadKey != before.ThreadKey, c.ThreadKey)
+	set("subject", c.Subject != before.Subject, c.Subject)
+	set("preview", c.Preview != before.Preview, c.Preview)
+	set("status", c.Status != before.Status, c.Status)
+	set("snoozed_until", !sameInt(c.SnoozedUntil, before.SnoozedUntil), c.SnoozedUntil)
+	set("spam", spamColumn(c) != spamColumn(before), spamColumn(c))
+	set("trashed_at", !sameInt(c.TrashedAt, before.TrashedAt), c.TrashedAt)
+	set("assignee_id", !sameInt(c.AssigneeID, before.AssigneeID), c.AssigneeID)
+	set("previous_assignee_id", !sameInt(c.PreviousAssigneeID, before.PreviousAssigneeID), c.PreviousAssigneeID)
+	set("team_id", !sameInt(c.TeamID, before.TeamID), c.TeamID)
+	set("priority", c.Priority != before.Priority, c.Priority)
+	set("closed_at", !sameInt(c.ClosedAt, before.ClosedAt), c.ClosedAt)
+	set("last_activity_at", c.LastActivityAt != before.LastActivityAt, c.LastActivityAt)
+	set("last_inbound_at", !sameInt(c.LastInboundAt, before.LastInboundAt), c.LastInboundAt)
+	set("last_outbound_at", !sameInt(c.LastOutboundAt, before.LastOutboundAt), c.LastOutboundAt)
+	q.WriteString(` WHERE id = $1`)
+	res, err := tx.exec(ctx, q.String(), args...)
+	if err != nil {
+		return fmt.Errorf("update conversation %d: %w", c.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// CopyConversation returns a copy of c that shares no memory with it, for
+// UpdateConversationFrom's before.
+func CopyConversation(c *Conversation) *Conversation {
+	d := *c
+	for _, p := range []**int64{&d.ChannelID, &d.ContactID, &d.SnoozedUntil, &d.TrashedAt, &d.AssigneeID,
+		&d.PreviousAssigneeID, &d.TeamID, &d.ClosedAt, &d.LastInboundAt, &d.LastOutboundAt} {
+		if *p != nil {
+			v := **p
+			*p = &v
+		}
+	}
+	d.Tags = slices.Clone(c.Tags)
+	return &d
+}
+
+func sameInt(a, b *int64) bool {
+	return (a == nil && b == nil) || (a != nil && b != nil && *a == *b)
 }
 
 // forUpdate locks the selected rows on PostgreSQL; SQLite's single writer needs no row locks.
@@ -155,32 +244,40 @@ func (tx *Tx) Conversation(ctx context.Context, id int64) (*Conversation, error)
 
 // conversation reads one conversation with its tags; lock is the row-locking clause, if any.
 func (tx *Tx) conversation(ctx context.Context, id int64, lock string) (*Conversation, error) {
-	c, err := scanConversation(tx.tx.QueryRowContext(ctx, `SELECT `+conversationColumns+`
-		FROM conversations c WHERE c.id = $1`+lock, id), false)
-	if err != nil {
-		return nil, err
-	}
-	list := []Conversation{*c}
-	if err := loadTags(ctx, tx.tx, list); err != nil {
-		return nil, err
-	}
-	return &list[0], nil
+	return tx.conversationWithTags(ctx, `c.id = $1`+lock, id)
 }
 
 // ConversationByThread returns the latest conversation that is not in the trash with the given
 // channel and thread key, locked for update.
 func (tx *Tx) ConversationByThread(ctx context.Context, channelID int64, threadKey string) (*Conversation, error) {
-	c, err := scanConversation(tx.tx.QueryRowContext(ctx, `SELECT `+conversationColumns+`
-		FROM conversations c WHERE c.channel_id = $1 AND c.thread_key = $2 AND c.trashed_at IS NULL
-		ORDER BY c.id DESC LIMIT 1`+tx.forUpdate(), channelID, threadKey), false)
+	return tx.conversationWithTags(ctx, `c.channel_id = $1 AND c.thread_key = $2 AND c.trashed_at IS NULL
+		ORDER BY c.id DESC LIMIT 1`+tx.forUpdate(), channelID, threadKey)
+}
+
+// conversationWithTags reads the conversation that cond (the query's tail after WHERE) selects,
+// with its tags in the same statement: receiving a message reads its conversation on the
+// serial write path, where every statement counts.
+func (tx *Tx) conversationWithTags(ctx context.Context, cond string, args ...any) (*Conversation, error) {
+	tags := `(SELECT json_group_array(tag) FROM (SELECT tag FROM conversation_tags WHERE conversation_id = c.id ORDER BY tag))`
+	if tx.dialect == Postgres {
+		tags = `(SELECT COALESCE(json_agg(tag ORDER BY tag), '[]'::json)::text FROM conversation_tags WHERE conversation_id = c.id)`
+	}
+	var raw []byte
+	c, err := scanConversation(tx.tx.QueryRowContext(ctx, `SELECT `+conversationColumns+`, `+tags+`
+		FROM conversations c WHERE `+cond, args...), false, &raw)
 	if err != nil {
 		return nil, err
 	}
-	list := []Conversation{*c}
-	if err := loadTags(ctx, tx.tx, list); err != nil {
-		return nil, err
+	if err := json.Unmarshal(raw, &c.Tags); err != nil {
+		return nil, fmt.Errorf("tags of conversation %d: %w", c.ID, err)
 	}
-	return &list[0], nil
+	if c.Tags == nil {
+		c.Tags = []string{}
+	}
+	if tx.dialect == SQLite {
+		slices.Sort(c.Tags) // the aggregate's order is not guaranteed; ORDER BY tag is binary there
+	}
+	return c, nil
 }
 
 // Conversation returns a conversation with its tags and whether it is unread for userID.
@@ -295,11 +392,13 @@ type ConversationFilter struct {
 	// Q is full-text search over subjects, message text and comments (search_index), and a
 	// substring match over the contact's name, emails and phones.
 	Q string
-	// Spam and Trashed select the spam or trash instead of excluding them.
-	Spam    bool
-	Trashed bool
-	// AnyState lists spam and trash along with the rest (a contact's history), ignoring Spam
-	// and Trashed.
+	// Spam, Filtered and Trashed select the spam, the filtered conversations (automated mail,
+	// EMAIL-8) or the trash instead of excluding them. Spam wins over Filtered.
+	Spam     bool
+	Filtered bool
+	Trashed  bool
+	// AnyState lists spam, filtered and trash along with the rest (a contact's history),
+	// ignoring Spam, Filtered and Trashed.
 	AnyState bool
 	// Snoozed, when set, keeps only the conversations snoozed at SnoozedAt (true) or only those
 	// that are not (false). SnoozedAt is unix ms; zero means now.
@@ -406,6 +505,8 @@ func filterConditions(f ConversationFilter, a *qargs, user string) (where []stri
 	case f.AnyState:
 	case f.Spam:
 		where = append(where, `c.spam = 1`)
+	case f.Filtered:
+		where = append(where, `c.spam = 2`)
 	default:
 		where = append(where, `c.spam = 0`)
 	}

@@ -198,13 +198,11 @@ func (tx *Tx) UpdateChannelAccount(ctx context.Context, c *Channel) error {
 	return expectRows(res)
 }
 
-// CustomMessageByIdempotencyKey returns the id of the message published on any account of the
-// custom channel with the integration's idempotency key.
-func (s *Store) CustomMessageByIdempotencyKey(ctx context.Context, customChannelID int64, key string) (int64, error) {
-	var id int64
-	err := s.write.QueryRowContext(ctx, `SELECT m.id FROM messages m JOIN channels c ON c.id = m.channel_id
-		WHERE c.custom_channel_id = $1 AND m.idempotency_key = $2 ORDER BY m.id LIMIT 1`, customChannelID, key).Scan(&id)
-	return id, mapErr(err)
+// CustomMessageByIdempotencyKey returns the message published on any account of the custom
+// channel with the integration's idempotency key, as the transaction sees it.
+func (tx *Tx) CustomMessageByIdempotencyKey(ctx context.Context, customChannelID int64, key string) (*Message, error) {
+	return scanMessage(tx.tx.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages m JOIN channels c ON c.id = m.channel_id
+		WHERE c.custom_channel_id = $1 AND m.idempotency_key = $2 ORDER BY m.id LIMIT 1`, customChannelID, key))
 }
 
 // CustomPeer is what a custom channel needs to address the customer of a conversation.

@@ -147,7 +147,10 @@ func TestCustomChannelsAndAccounts(t *testing.T) {
 		if err != nil || b.Authorized || b.ArchivedAt == nil || b.Name != "Bot B" {
 			t.Fatalf("updated account %+v %v", b, err)
 		}
-		if _, err := s.CustomMessageByIdempotencyKey(ctx, tg.ID, "nope"); !errors.Is(err, store.ErrNotFound) {
+		if err := s.InTx(ctx, func(tx *store.Tx) error {
+			_, err := tx.CustomMessageByIdempotencyKey(ctx, tg.ID, "nope")
+			return err
+		}); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("unknown idempotency key: %v", err)
 		}
 	})

@@ -180,3 +180,28 @@ func (s *Store) EmailParticipant(ctx context.Context, conversationID int64, addr
 	}
 	return true, nil
 }
+
+// EmailSenderCount counts the inbound mail from sender (lower-case) recorded on a channel since
+// a time (unix ms): the runaway-sender check.
+func (s *Store) EmailSenderCount(ctx context.Context, channelID int64, sender string, since int64) (int, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM email_message_ids
+		WHERE channel_id = $1 AND sender = $2 AND created_at >= $3`, channelID, sender, since).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("email sender count: %w", err)
+	}
+	return n, nil
+}
+
+// EmailOutboundMessage returns the recorded outbound Message-ID id of a channel, for a bounce
+// that names a message we sent. ErrNotFound when it is not ours.
+func (s *Store) EmailOutboundMessage(ctx context.Context, channelID int64, messageID string) (*EmailMessageID, error) {
+	m := EmailMessageID{ChannelID: channelID, MessageID: messageID}
+	err := s.read.QueryRowContext(ctx, `SELECT conversation_id, COALESCE(message_row_id, 0), direction, sender, created_at
+		FROM email_message_ids WHERE channel_id = $1 AND message_id = $2 AND direction = 'outbound'`,
+		channelID, messageID).Scan(&m.ConversationID, &m.MessageRowID, &m.Direction, &m.Sender, &m.CreatedAt)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return &m, nil
+}

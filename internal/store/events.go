@@ -139,7 +139,14 @@ func (tx *Tx) flushEvents(ctx context.Context) (bool, error) {
 					sb.WriteString(", ")
 				}
 				args = append(args, v)
-				fmt.Fprintf(&sb, "$%d", len(args))
+				if numbered {
+					// SQLite: anonymous parameters. Its driver looks every named one ($n) up
+					// by a linear scan, which made binding a group's events quadratic.
+					sb.WriteByte('?')
+				} else {
+					sb.WriteByte('$')
+					sb.WriteString(strconv.Itoa(len(args)))
+				}
 			}
 			sb.WriteByte(')')
 		}

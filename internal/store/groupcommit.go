@@ -104,6 +104,7 @@ func (s *Store) leadGroup() {
 // runGroup runs the calls in one transaction, each in a savepoint, and sets each call's err.
 func (s *Store) runGroup(group []*groupCall) {
 	err := s.InTx(context.Background(), func(tx *Tx) error {
+		tx.deferSearch = true
 		for _, c := range group {
 			c.err = nil
 			if err := c.ctx.Err(); err != nil {
@@ -116,7 +117,7 @@ func (s *Store) runGroup(group []*groupCall) {
 			}
 			c.err, c.panicked = fnErr, panicked
 		}
-		return nil
+		return tx.flushSearch(context.Background())
 	})
 	if err != nil {
 		for _, c := range group {
@@ -133,6 +134,7 @@ func (s *Store) runGroup(group []*groupCall) {
 func (tx *Tx) runSavepoint(ctx context.Context, fn func(tx *Tx) error) (fnErr error, panicked any, err error) {
 	events := slices.Clone(tx.events)
 	keys := maps.Clone(tx.eventKeys)
+	searchTexts := len(tx.searchTexts)
 	if _, err := tx.tx.ExecContext(ctx, `SAVEPOINT grouped`); err != nil {
 		return nil, nil, fmt.Errorf("savepoint: %w", err)
 	}
@@ -152,6 +154,7 @@ func (tx *Tx) runSavepoint(ctx context.Context, fn func(tx *Tx) error) (fnErr er
 			return nil, nil, fmt.Errorf("roll back to savepoint after %v: %w", fnErr, err)
 		}
 		tx.events, tx.eventKeys = events, keys
+		tx.searchTexts = tx.searchTexts[:searchTexts]
 	}
 	if _, err := tx.tx.ExecContext(bg, `RELEASE SAVEPOINT grouped`); err != nil {
 		return nil, nil, fmt.Errorf("release savepoint: %w", err)

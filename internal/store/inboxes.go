@@ -2,14 +2,21 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
 )
 
-const inboxColumns = `i.id, i.name, i.access, i.created_at, i.updated_at`
+const inboxColumns = `i.id, i.name, i.slug, i.access, i.created_at, i.updated_at`
 
 func scanInbox(row interface{ Scan(...any) error }) (*Inbox, error) {
 	var in Inbox
-	if err := row.Scan(&in.ID, &in.Name, &in.Access, &in.CreatedAt, &in.UpdatedAt); err != nil {
+	if err := row.Scan(&in.ID, &in.Name, &in.Slug, &in.Access, &in.CreatedAt, &in.UpdatedAt); err != nil {
 		return nil, mapErr(err)
 	}
 	return &in, nil
@@ -130,8 +137,13 @@ func loadInboxMembers(ctx context.Context, q queryer, inboxes []*Inbox) error {
 func (tx *Tx) CreateInbox(ctx context.Context, in *Inbox) error {
 	in.CreatedAt = Now()
 	in.UpdatedAt = in.CreatedAt
-	id, err := tx.insert(ctx, `INSERT INTO inboxes (name, access, created_at, updated_at) VALUES ($1, $2, $3, $4)`,
-		in.Name, in.Access, in.CreatedAt, in.UpdatedAt)
+	slug, err := tx.freeInboxSlug(ctx, Slug(in.Name))
+	if err != nil {
+		return err
+	}
+	in.Slug = slug
+	id, err := tx.insert(ctx, `INSERT INTO inboxes (name, slug, access, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)`,
+		in.Name, in.Slug, in.Access, in.CreatedAt, in.UpdatedAt)
 	if err != nil {
 		return fmt.Errorf("create inbox: %w", err)
 	}
@@ -194,4 +206,55 @@ func (tx *Tx) DeleteInbox(ctx context.Context, id int64) error {
 		return fmt.Errorf("delete inbox %d: %w", id, err)
 	}
 	return expectRows(res)
+}
+
+// Slug makes an address-safe name: lower-case ASCII letters and digits joined by single
+// hyphens, at most 40 characters; "inbox" when nothing is left (a name in another script).
+func Slug(name string) string {
+	var b strings.Builder
+	hyphen := false
+	for _, r := range strings.ToLower(norm.NFKD.String(name)) {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			if hyphen && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			hyphen = false
+			b.WriteRune(r)
+		case unicode.Is(unicode.Mn, r):
+			// the accent of a decomposed letter: "Förs" becomes "fors"
+		default:
+			hyphen = true
+		}
+		if b.Len() >= 40 {
+			break
+		}
+	}
+	s := strings.Trim(b.String(), "-")
+	if s == "" {
+		return "inbox"
+	}
+	return s
+}
+
+// freeInboxSlug returns base, or base-2, base-3 … when it is taken. The unique index settles a
+// race with another transaction (a conflict the caller may retry).
+func (tx *Tx) freeInboxSlug(ctx context.Context, base string) (string, error) {
+	slug := base
+	for n := 2; ; n++ {
+		var one int
+		err := tx.tx.QueryRowContext(ctx, `SELECT 1 FROM inboxes WHERE slug = $1`, slug).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return slug, nil
+		} else if err != nil {
+			return "", fmt.Errorf("inbox slug: %w", err)
+		}
+		slug = base + "-" + strconv.Itoa(n)
+	}
+}
+
+// InboxBySlug returns the inbox whose receiving address has this slug (case-insensitive).
+func (s *Store) InboxBySlug(ctx context.Context, slug string) (*Inbox, error) {
+	return scanInbox(s.read.QueryRowContext(ctx, `SELECT `+inboxColumns+` FROM inboxes i WHERE i.slug = $1`,
+		strings.ToLower(slug)))
 }

@@ -7,7 +7,8 @@ import "net/url"
 // PostgreSQL may switch a statement to a generic plan made without the parameters' values — for
 // a search, a plan that cannot tell a word in half the messages from a word in none, which
 // measured up to a hundred times slower (BENCHMARKS.md). Planning these queries costs tens of
-// microseconds. A plan_cache_mode already in the URL is kept.
+// microseconds. A plan_cache_mode already in the URL is kept. Only the read pool uses it
+// (openPostgres).
 func withCustomPlans(dsn string) string {
 	u, err := url.Parse(dsn)
 	if err != nil {

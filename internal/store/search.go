@@ -22,6 +22,46 @@ func (tx *Tx) IndexText(ctx context.Context, conversationID int64, text string) 
 	if strings.TrimSpace(text) == "" {
 		return nil
 	}
+	if len(text) > maxIndexedText {
+		// PostgreSQL refuses a tsvector over 1 MB, which would make the message impossible
+		// to store (and block the mailbox it came from); what people search for is near the
+		// start of a message anyway.
+		text = strings.ToValidUTF8(text[:maxIndexedText], "")
+	}
+	if tx.deferSearch {
+		tx.searchTexts = append(tx.searchTexts, searchText{conversationID, text})
+		return nil
+	}
+	return tx.indexText(ctx, conversationID, text)
+}
+
+// maxIndexedText bounds the text one message adds to the search index.
+const maxIndexedText = 200 << 10
+
+// searchText is a row IndexText holds back in a group transaction.
+type searchText struct {
+	conversationID int64
+	text           string
+}
+
+// flushSearch writes the rows IndexText held back. A group transaction (groupcommit.go) runs
+// each request in a savepoint, and SQLite's FTS5 writes its pending terms out as a new index
+// segment at every SAVEPOINT and RELEASE once the table has changed in the transaction: written
+// per request, the index grew by a tiny segment per message and merged them again — a fifth of
+// the serial write time of an ingest run. Written after the last savepoint, one group is one
+// segment. Nothing in a transaction reads the index it writes, so the delay is invisible.
+func (tx *Tx) flushSearch(ctx context.Context) error {
+	texts := tx.searchTexts
+	tx.searchTexts = nil
+	for _, t := range texts {
+		if err := tx.indexText(ctx, t.conversationID, t.text); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (tx *Tx) indexText(ctx context.Context, conversationID int64, text string) error {
 	q := `INSERT INTO search_index (body, conversation_id) VALUES ($1, $2)`
 	if tx.dialect == SQLite {
 		// The rowid says whose text it is (see searchRowidShift): the next number in the

@@ -202,7 +202,7 @@ func insertSeedBatch(ctx context.Context, d Dialect, bulk bulkWriter, b *SeedBat
 		"last_inbound_at", "last_outbound_at"}, len(b.Conversations), func(i int, a []any) []any {
 		c := &b.Conversations[order[i]]
 		return append(a, c.ID, c.Number, c.InboxID, c.ChannelID, c.ContactID, c.ThreadKey, c.Subject, c.Preview,
-			c.Status, c.SnoozedUntil, b2i(c.Spam), c.TrashedAt, c.AssigneeID, c.PreviousAssigneeID, c.TeamID,
+			c.Status, c.SnoozedUntil, spamColumn(c), c.TrashedAt, c.AssigneeID, c.PreviousAssigneeID, c.TeamID,
 			c.Priority, c.CreatedAt, c.UpdatedAt, c.ClosedAt, c.LastActivityAt, c.LastInboundAt, c.LastOutboundAt)
 	}); err != nil {
 		return err

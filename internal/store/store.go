@@ -41,7 +41,7 @@ var migrations embed.FS
 
 // Store is the database handle. On SQLite writes go through a single connection (SQLite allows one
 // writer; a pool of writers only adds lock contention) and reads through a separate pool on the same
-// WAL file. On PostgreSQL both are the same pool.
+// WAL file. On PostgreSQL transactions and reads have a pool each (openPostgres).
 type Store struct {
 	dialect Dialect
 	write   *sql.DB
@@ -73,9 +73,17 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*Store, error) {
 	return nil, fmt.Errorf("database url %q: want postgres://… or empty for SQLite", redact(databaseURL))
 }
 
+// sqliteReadConns is the size of the SQLite read pool (WAL readers run in parallel).
+const sqliteReadConns = 8
+
 func openSQLite(ctx context.Context, path string) (*Store, error) {
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)"
-	write, err := openSQLiteDB("file:" + path + "?" + pragmas + "&_txlock=immediate")
+	// The writer keeps its statement journal in memory: group commit runs each request in a
+	// savepoint, and SQLite saves the original of every page a savepoint changes in a
+	// sub-journal that spills to a temporary file past 64 KiB — a write system call per page,
+	// 5 % of the CPU of an ingest run, in its serial part. (A larger page cache did not pay:
+	// the writer seldom reads a page it does not hold, and every commit walks the whole cache.)
+	write, err := openSQLiteDB("file:" + path + "?" + pragmas + "&_pragma=temp_store(MEMORY)&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +94,13 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 		write.Close()
 		return nil, err
 	}
-	read.SetMaxOpenConns(8)
+	// Every connection is kept: opening one parses the whole schema and loses its prepared
+	// statements, and with the default of two idle connections a burst of concurrent reads
+	// closed and reopened the rest — 17 % of the CPU of an ingest run went to opening
+	// connections (BENCHMARKS.md, PERF-1).
+	read.SetMaxOpenConns(sqliteReadConns)
+	read.SetMaxIdleConns(sqliteReadConns)
+	read.SetConnMaxIdleTime(0)
 	s := &Store{dialect: SQLite, write: write, read: read}
 	if err := write.PingContext(ctx); err != nil {
 		s.Close()
@@ -95,19 +109,43 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
+// PostgreSQL connections per process: transactions and reads outside one have a pool each.
+const (
+	postgresWriteConns = 20
+	postgresReadConns  = 12
+)
+
+// openPostgres opens two pools on the database. Reads outside a transaction (lists, search,
+// pages) have every execution planned with its parameters (withCustomPlans). Transactions keep
+// PostgreSQL's default: after five runs a prepared statement reuses its generic plan. Their
+// statements are the same key lookups and writes every time, and planning each anew was about
+// 40 % of PostgreSQL's CPU time while ingesting (BENCHMARKS.md, PERF-1).
 func openPostgres(ctx context.Context, dsn string) (*Store, error) {
-	db, err := sql.Open("pgx", withCustomPlans(dsn))
+	write, err := openPostgresPool(ctx, dsn, postgresWriteConns)
 	if err != nil {
 		return nil, err
 	}
-	db.SetMaxOpenConns(32)
-	db.SetMaxIdleConns(32)
+	read, err := openPostgresPool(ctx, withCustomPlans(dsn), postgresReadConns)
+	if err != nil {
+		write.Close()
+		return nil, err
+	}
+	return &Store{dialect: Postgres, write: write, read: read, dsn: dsn}, nil
+}
+
+func openPostgresPool(ctx context.Context, dsn string, conns int) (*sql.DB, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open postgres %s: %w", redact(dsn), err)
 	}
-	return &Store{dialect: Postgres, write: db, read: db, dsn: dsn}, nil
+	return db, nil
 }
 
 // Dialect reports the engine.
@@ -160,6 +198,10 @@ type Tx struct {
 	// events are written just before the commit (events.go).
 	events    []pendingEvent
 	eventKeys map[string]int
+	// deferSearch holds IndexText's rows back until just before the commit (search.go);
+	// searchTexts are those rows.
+	deferSearch bool
+	searchTexts []searchText
 }
 
 // Dialect reports the engine.

@@ -22,8 +22,10 @@ type TeamMember struct {
 
 // Inbox groups conversations and decides who sees them.
 type Inbox struct {
-	ID        int64
-	Name      string
+	ID   int64
+	Name string
+	// Slug names the inbox's receiving address, <slug>@<inbound domain>; set once at creation.
+	Slug      string
 	Access    string // everyone | specific
 	UserIDs   []int64
 	TeamIDs   []int64
@@ -50,13 +52,15 @@ type CustomChannel struct {
 // Channel is a channel connected to an inbox. For kind "custom" it is a channel account of
 // CustomChannelID, addressed by (AddressType, Address) — its delivery identifier.
 type Channel struct {
-	ID              int64
-	InboxID         int64
-	Kind            string
-	Name            string
-	Status          string // active | paused | broken
-	LastError       string
-	Settings        json.RawMessage
+	ID        int64
+	InboxID   int64
+	Kind      string
+	Name      string
+	Status    string // active | paused | broken
+	LastError string
+	Settings  json.RawMessage
+	// State is what the channel itself records while it runs (never written by settings edits).
+	State           json.RawMessage
 	CustomChannelID *int64
 	AddressType     string
 	Address         string
@@ -88,17 +92,20 @@ type Identity struct {
 
 // Conversation is one thread with a contact in an inbox.
 type Conversation struct {
-	ID                 int64
-	Number             int64
-	InboxID            int64
-	ChannelID          *int64
-	ContactID          *int64
-	ThreadKey          string
-	Subject            string
-	Preview            string
-	Status             string // open | closed
-	SnoozedUntil       *int64
-	Spam               bool
+	ID           int64
+	Number       int64
+	InboxID      int64
+	ChannelID    *int64
+	ContactID    *int64
+	ThreadKey    string
+	Subject      string
+	Preview      string
+	Status       string // open | closed
+	SnoozedUntil *int64
+	Spam         bool
+	// Filtered files the conversation under the Filtered view (automated mail, EMAIL-8); it is
+	// stored in the spam column as 2 (0 inbox, 1 spam), so every "not spam" condition leaves it out.
+	Filtered           bool
 	TrashedAt          *int64
 	AssigneeID         *int64
 	PreviousAssigneeID *int64

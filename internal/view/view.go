@@ -46,6 +46,7 @@ type Conversation struct {
 	Status             string   `json:"status"`
 	SnoozedUntil       *string  `json:"snoozed_until"`
 	Spam               bool     `json:"spam"`
+	Filtered           bool     `json:"filtered"`
 	Trashed            bool     `json:"trashed"`
 	TrashedAt          *string  `json:"trashed_at"`
 	AssigneeID         *int64   `json:"assignee_id"`
@@ -81,7 +82,7 @@ func SharedConversation(c *store.Conversation) Conversation {
 	return Conversation{
 		ID: c.ID, Number: c.Number, InboxID: c.InboxID, ChannelID: c.ChannelID, ContactID: c.ContactID,
 		Subject: c.Subject, Preview: c.Preview, Status: c.Status, SnoozedUntil: TimePtr(c.SnoozedUntil),
-		Spam: c.Spam, Trashed: c.TrashedAt != nil, TrashedAt: TimePtr(c.TrashedAt),
+		Spam: c.Spam, Filtered: c.Filtered, Trashed: c.TrashedAt != nil, TrashedAt: TimePtr(c.TrashedAt),
 		AssigneeID: c.AssigneeID, PreviousAssigneeID: c.PreviousAssigneeID, TeamID: c.TeamID,
 		Priority: c.Priority, Tags: tags,
 		CreatedAt: Time(c.CreatedAt), UpdatedAt: Time(c.UpdatedAt), ClosedAt: TimePtr(c.ClosedAt),

@@ -421,16 +421,6 @@ func (s *Service) Publish(ctx context.Context, channelID int64, req *PublishRequ
 	if !account.Authorized {
 		return nil, false, problem.Conflictf("channel_account_not_authorized", "channel account %d is not authorized", account.ID)
 	}
-	if pub.IdempotencyKey != "" {
-		// Messages are unique per account and key in the database; HubSpot dedupes per channel,
-		// so a replay through another account of the channel is caught here.
-		id, err := s.Store.CustomMessageByIdempotencyKey(ctx, c.ID, pub.IdempotencyKey)
-		if err == nil {
-			return s.existing(ctx, c, caps, id)
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return nil, false, err
-		}
-	}
 	if pub.InReplyToID != nil {
 		if _, err := s.messageOf(ctx, c.ID, *pub.InReplyToID); err != nil {
 			return nil, false, problem.Field("invalid_in_reply_to", "inReplyToId", "is not a message of this channel")
@@ -447,8 +437,9 @@ func (s *Service) Publish(ctx context.Context, channelID int64, req *PublishRequ
 	if !pub.Incoming {
 		direction = "outbound"
 	}
-	m, _, duplicate, err := s.Inbox.Receive(ctx, inbox.Inbound{
+	m, conv, duplicate, err := s.Inbox.Receive(ctx, inbox.Inbound{
 		ChannelID:         account.ID,
+		Channel:           account,
 		ThreadKey:         pub.ThreadKey,
 		Direction:         direction,
 		IdempotencyKey:    pub.IdempotencyKey,
@@ -462,28 +453,32 @@ func (s *Service) Publish(ctx context.Context, channelID int64, req *PublishRequ
 		Attachments:       pub.Attachments,
 		InReplyToID:       pub.InReplyToID,
 		At:                pub.At,
+		// Messages are unique per account and key in the database; HubSpot dedupes per
+		// channel, so a replay through another account of the channel is caught too. The
+		// lookup runs in the receive transaction, after the receive lock.
+		FindByIdempotencyKey: func(ctx context.Context, tx *store.Tx) (*store.Message, error) {
+			return tx.CustomMessageByIdempotencyKey(ctx, c.ID, pub.IdempotencyKey)
+		},
 	})
 	if err != nil {
 		return nil, false, err
 	}
-	obj, err := renderMessage(ctx, s.Store, c, caps, account, m, nil)
+	if duplicate && (m.ChannelID == nil || *m.ChannelID != account.ID) {
+		// First published through another account of the channel.
+		if m.ChannelID == nil {
+			return nil, false, fmt.Errorf("custom message %d has no channel", m.ID)
+		}
+		if account, err = s.Store.Channel(ctx, *m.ChannelID); err != nil {
+			return nil, false, err
+		}
+	}
+	// The conversation Receive returns saves reading the customer side again: a published
+	// message names its recipients, so the peer is only needed for the contact's actor id.
+	obj, err := renderMessageOf(ctx, s.Store, c, caps, account, m, nil, conv)
 	if err != nil {
 		return nil, false, err
 	}
 	return obj, !duplicate, nil
-}
-
-func (s *Service) existing(ctx context.Context, c *store.CustomChannel, caps *Capabilities, id int64) (*Message, bool, error) {
-	m, err := s.Store.Message(ctx, id)
-	if err != nil {
-		return nil, false, err
-	}
-	account, err := s.Store.Channel(ctx, *m.ChannelID)
-	if err != nil {
-		return nil, false, err
-	}
-	obj, err := renderMessage(ctx, s.Store, c, caps, account, m, nil)
-	return obj, false, err
 }
 
 // messageOf returns a message sent or received on an account of the custom channel.
@@ -579,13 +574,36 @@ func (s *Service) UpdateStatus(ctx context.Context, channelID, messageID int64, 
 // author, when known, saves a lookup for agent messages.
 func renderMessage(ctx context.Context, st *store.Store, c *store.CustomChannel, caps *Capabilities, account *store.Channel,
 	m *store.Message, author *store.User) (*Message, error) {
-	peer, err := st.CustomConversationPeer(ctx, m.ConversationID)
-	if err != nil {
-		return nil, fmt.Errorf("conversation of message %d: %w", m.ID, err)
+	return renderMessageOf(ctx, st, c, caps, account, m, author, nil)
+}
+
+// renderMessageOf is renderMessage with the message's conversation, when the caller has it:
+// the customer side of the conversation is then read only if the message names no recipient.
+func renderMessageOf(ctx context.Context, st *store.Store, c *store.CustomChannel, caps *Capabilities, account *store.Channel,
+	m *store.Message, author *store.User, conv *store.Conversation) (*Message, error) {
+	var peer *store.CustomPeer
+	loadPeer := func() error {
+		if peer != nil {
+			return nil
+		}
+		var err error
+		if peer, err = st.CustomConversationPeer(ctx, m.ConversationID); err != nil {
+			return fmt.Errorf("conversation of message %d: %w", m.ID, err)
+		}
+		return nil
+	}
+	contactID := (*int64)(nil)
+	if conv != nil && conv.ID == m.ConversationID {
+		contactID = conv.ContactID
+	} else {
+		if err := loadPeer(); err != nil {
+			return nil, err
+		}
+		contactID = peer.ContactID
 	}
 	contactActor := ""
-	if peer.ContactID != nil {
-		contactActor = "V-" + ID(*peer.ContactID)
+	if contactID != nil {
+		contactActor = "V-" + ID(*contactID)
 	}
 	obj := &Message{
 		ID:                    ID(m.ID),
@@ -626,6 +644,7 @@ func renderMessage(ctx context.Context, st *store.Store, c *store.CustomChannel,
 		obj.CreatedBy = "A-" + ID(*m.AuthorID)
 		obj.Client = &Client{ClientType: "HUBSPOT"}
 		if author == nil || author.ID != *m.AuthorID {
+			var err error
 			author, err = st.User(ctx, *m.AuthorID)
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return nil, err
@@ -655,6 +674,9 @@ func renderMessage(ctx context.Context, st *store.Store, c *store.CustomChannel,
 		obj.Senders = []Participant{}
 	}
 	if len(recipients) == 0 && obj.Direction == "OUTGOING" {
+		if err := loadPeer(); err != nil {
+			return nil, err
+		}
 		if p, ok := customerOf(peer, c.ID, caps); ok {
 			recipients = []Participant{p}
 		}

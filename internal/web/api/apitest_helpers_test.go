@@ -18,7 +18,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/parley-inbox/parley/internal/web/session"
+	"github.com/parley-inbox/parley/internal/channel/chat"
 	"io"
 	"log/slog"
 	"net/http"
@@ -27,6 +27,14 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/parley-inbox/parley/internal/channel"
+	"github.com/parley-inbox/parley/internal/channel/email"
+	"github.com/parley-inbox/parley/internal/channel/email/outbound"
+	"github.com/parley-inbox/parley/internal/channel/email/thread"
+	"github.com/parley-inbox/parley/internal/files"
+	"github.com/parley-inbox/parley/internal/mail/mailtest"
+	"github.com/parley-inbox/parley/internal/web/session"
 
 	"github.com/parley-inbox/parley/internal/auth"
 	"github.com/parley-inbox/parley/internal/inbox"
@@ -65,7 +73,8 @@ func newTestServer(t testing.TB, s *store.Store) *testServer {
 		Inbox: &inbox.Service{Store: s, Log: log},
 		WS:    &workspace.Service{Store: s, Log: log},
 	}
-	ts.API = &Server{Store: s, Inbox: ts.Inbox, Log: log, BaseURL: "http://parley.test"}
+	ts.API = &Server{Store: s, Inbox: ts.Inbox, Log: log, BaseURL: "http://parley.test", Email: newTestEmail(t, s, ts.Inbox, log),
+		Chat: &chat.Service{Store: s, Inbox: ts.Inbox, Log: log, BaseURL: "http://parley.test"}}
 	ts.Handler = ts.API.Handler()
 	return ts
 }
@@ -329,4 +338,25 @@ func (ts *testServer) runScenarios(t *testing.T, rows []apiScenario) {
 			}
 		})
 	}
+}
+
+// newTestEmail is the email channel service of the test server: receiving addresses at
+// in.parley.test, replies relayed into a capturing SMTP server.
+func newTestEmail(t testing.TB, s *store.Store, in *inbox.Service, log *slog.Logger) *email.Service {
+	t.Helper()
+	tr, err := thread.New([]byte("the api tests' installation secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	relay, err := outbound.NewSender(mailtest.Start(t).URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &email.Service{Store: s, Inbox: in, Files: files.New(s, t.TempDir(), "http://parley.test"), Filters: s,
+		Threader: tr, Domain: "in.parley.test", Relay: relay, Log: log}
+	if in.Senders == nil {
+		in.Senders = map[string]channel.Sender{}
+	}
+	in.Senders[email.Kind] = e
+	return e
 }

@@ -9,7 +9,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/parley-inbox/parley/internal/web/session"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +18,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/parley-inbox/parley/internal/channel/chat"
+	"github.com/parley-inbox/parley/internal/channel/email"
+	"github.com/parley-inbox/parley/internal/web/session"
 
 	"github.com/parley-inbox/parley/internal/auth"
 	"github.com/parley-inbox/parley/internal/channel"
@@ -40,8 +43,10 @@ const (
 var matrixSecrets = []string{matrixSubjectWord, matrixMessageWord, matrixCommentWord, matrixContactWord}
 
 const (
-	matrixPassword    = "correct horse battery staple"
-	matrixChannelKind = "matrix"
+	matrixPassword = "correct horse battery staple"
+	// The matrix's channels are email channels so the email routes have one to act on; replies
+	// on them go through matrixSender.
+	matrixChannelKind = email.Kind
 	// matrixMissingID names nothing; hidden ids must be answered exactly like it.
 	matrixMissingID = "987654321"
 )
@@ -176,6 +181,18 @@ var matrixParams = map[string]matrixParam{
 		}
 		return itoa(f.job)
 	}},
+	"channels/{channel_id}": {matrixKindChannel, func(f *matrixFixture, fresh bool, filled map[string]string) string {
+		if fresh {
+			return itoa(f.newChatChannel(f.inboxA))
+		}
+		if f.chatA == 0 {
+			f.chatA = f.newChatChannel(f.inboxA)
+		}
+		return itoa(f.chatA)
+	}},
+	"chatflows/{flow_id}": {matrixKindOther, func(f *matrixFixture, fresh bool, filled map[string]string) string {
+		return f.newChatflow(filled["channels/{channel_id}"])
+	}},
 	"custom-channels/{channelId}": {matrixKindOther, func(f *matrixFixture, fresh bool, filled map[string]string) string {
 		if fresh {
 			return f.newCustomChannel()
@@ -253,12 +270,29 @@ var matrixBodies = map[string]func(f *matrixFixture, params map[string]string) s
 		return jsonBody(map[string]any{"enabled": true, "assign_to": "users_and_teams", "user_ids": []int64{f.member.ID},
 			"team_ids": []int64{f.team.ID}, "only_available": true, "strategy": "round_robin"})
 	},
+	"POST /api/v1/channels": func(f *matrixFixture, params map[string]string) string {
+		return jsonBody(map[string]any{"kind": "email", "inbox_id": f.inboxA.ID, "address": "m" + f.unique() + "@acme.example"})
+	},
+	"PATCH /api/v1/channels/{id}": func(f *matrixFixture, params map[string]string) string {
+		return jsonBody(map[string]any{"company_name": "Acme " + f.unique()})
+	},
+	"POST /api/v1/channels/{id}/test-email":    func(f *matrixFixture, params map[string]string) string { return "" },
+	"POST /api/v1/channels/{id}/inbound-email": func(f *matrixFixture, params map[string]string) string { return "" },
+	"PUT /api/v1/inboxes/{id}/email-filters": func(f *matrixFixture, params map[string]string) string {
+		return jsonBody(map[string]any{"allow": []string{"partner.example"}, "deny": []string{"spam@bulk.example"}})
+	},
 	"PUT /api/v1/users/{id}/availability": func(f *matrixFixture, params map[string]string) string {
 		return jsonBody(map[string]any{"status": "away"})
 	},
 	"PUT /api/v1/users/{id}/working-hours": func(f *matrixFixture, params map[string]string) string {
 		return jsonBody(map[string]any{"time_zone": "Europe/Stockholm",
 			"days": map[string]any{"mon": []map[string]string{{"start": "09:00", "end": "17:00"}}}})
+	},
+	"POST /api/v1/channels/{channel_id}/chatflows": func(f *matrixFixture, params map[string]string) string {
+		return jsonBody(map[string]any{"name": "Pricing " + f.unique(), "inbox_id": f.inboxA.ID, "enabled": true})
+	},
+	"PUT /api/v1/channels/{channel_id}/chatflows/{flow_id}": func(f *matrixFixture, params map[string]string) string {
+		return jsonBody(map[string]any{"name": "Renamed " + f.unique(), "inbox_id": f.inboxA.ID})
 	},
 	"PUT /api/v1/users/{id}/capacity": func(f *matrixFixture, params map[string]string) string {
 		return jsonBody(map[string]any{"total": 5, "messaging": 3})
@@ -365,6 +399,8 @@ type matrixFixture struct {
 	// custom channels API renders them).
 	customChannel, channelAccount, customMessage string
 	job                                          int64 // a failed job
+	// chatA is a chat channel in inbox A, made on first use.
+	chatA int64
 
 	callers []matrixCaller
 }
@@ -435,9 +471,41 @@ func (f *matrixFixture) newInboxLikeA() *store.Inbox {
 
 func (f *matrixFixture) newChannel(in *store.Inbox) *store.Channel {
 	f.t.Helper()
-	ch := &store.Channel{InboxID: in.ID, Kind: matrixChannelKind, Name: "Matrix " + f.unique(), Authorized: true}
+	addr := "matrix-" + f.unique() + "@acme.example"
+	ch := &store.Channel{InboxID: in.ID, Kind: matrixChannelKind, Name: "Matrix " + f.unique(), Authorized: true,
+		AddressType: "email", Address: addr, Settings: json.RawMessage(`{"address":"` + addr + `","webhook_secret":"matrix-webhook-secret"}`)}
 	f.tx(func(tx *store.Tx) error { _, err := tx.InsertChannel(f.ctx, ch); return err })
 	return ch
+}
+
+// newChatChannel creates a chat channel in the inbox and returns its id.
+func (f *matrixFixture) newChatChannel(in *store.Inbox) int64 {
+	f.t.Helper()
+	origins := []string{"https://www.example.com"}
+	v, err := f.ts.API.Chat.CreateChannel(f.ctx, nil, chat.ChannelInput{InboxID: in.ID, AllowedOrigins: &origins})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return v.Channel.ID
+}
+
+// newChatflow adds a chatflow to a chat channel (by id as a path string) and returns its id.
+func (f *matrixFixture) newChatflow(channelID string) string {
+	f.t.Helper()
+	id, err := strconv.ParseInt(channelID, 10, 64)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	v, err := f.ts.API.Chat.Channel(f.ctx, id)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	body := jsonBody(map[string]any{"name": "Flow " + f.unique(), "inbox_id": v.Channel.InboxID})
+	fl, err := f.ts.API.Chat.CreateChatflow(f.ctx, nil, id, []byte(body))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return itoa(fl.ID)
 }
 
 // newToken creates an API token for u (for routes that act on a token by id).
@@ -770,6 +838,9 @@ var matrixNoSuccess = map[string]string{
 	// A plain request gets 400 websocket_required from signed-in callers (401 from the others, as
 	// the matrix checks); what a WebSocket carries to whom is proven in realtime_test.go.
 	"GET /api/v1/realtime": "it answers only WebSocket upgrades, which httptest cannot make",
+	// Mail providers authenticate with the channel's webhook secret, which no caller of the matrix
+	// holds; email_channels_test.go posts mail with it.
+	"POST /api/v1/channels/{id}/inbound-email": "it takes the channel's webhook secret, not a user's credentials",
 }
 
 // checkRoute calls one route as every caller and checks the answers.

@@ -80,6 +80,9 @@ func listConversations(s *Server, w http.ResponseWriter, r *http.Request) error 
 	if f.Spam, err = queryFlag(r, "spam"); err != nil {
 		return err
 	}
+	if f.Filtered, err = queryFlag(r, "filtered"); err != nil {
+		return err
+	}
 	if f.Trashed, err = queryFlag(r, "trashed"); err != nil {
 		return err
 	}
@@ -149,6 +152,7 @@ type conversationPatchBody struct {
 	SnoozedUntil json.RawMessage `json:"snoozed_until"`
 	InboxID      json.RawMessage `json:"inbox_id"`
 	Spam         json.RawMessage `json:"spam"`
+	Filtered     json.RawMessage `json:"filtered"`
 	Trashed      json.RawMessage `json:"trashed"`
 }
 
@@ -240,6 +244,12 @@ func (b *conversationPatchBody) patch() (inbox.Patch, error) {
 			return p, err
 		}
 	}
+	if b.Filtered != nil {
+		p.Filtered = new(bool)
+		if err := decodeRawField(b.Filtered, "filtered", "true or false", p.Filtered); err != nil {
+			return p, err
+		}
+	}
 	if b.Trashed != nil {
 		p.Trashed = new(bool)
 		if err := decodeRawField(b.Trashed, "trashed", "true or false", p.Trashed); err != nil {
@@ -322,11 +332,16 @@ func replyToConversation(s *Server, w http.ResponseWriter, r *http.Request) erro
 		Text        string          `json:"text"`
 		HTML        string          `json:"html"`
 		Attachments json.RawMessage `json:"attachments"`
+		To          []string        `json:"to"`
+		Cc          []string        `json:"cc"`
+		Bcc         []string        `json:"bcc"`
+		ForwardOf   int64           `json:"forward_of"`
 	}
 	if err := decode(w, r, &body); err != nil {
 		return err
 	}
-	m, err := s.Inbox.Reply(r.Context(), caller(r), id, inbox.ReplyInput{Text: body.Text, HTML: body.HTML, Attachments: body.Attachments})
+	m, err := s.Inbox.Reply(r.Context(), caller(r), id, inbox.ReplyInput{Text: body.Text, HTML: body.HTML,
+		Attachments: body.Attachments, To: body.To, Cc: body.Cc, Bcc: body.Bcc, ForwardOf: body.ForwardOf})
 	if err != nil {
 		return err
 	}

@@ -359,18 +359,24 @@ func deleteTeamMember(s *Server, w http.ResponseWriter, r *http.Request) error {
 // Inboxes.
 
 type inboxJSON struct {
-	ID        int64   `json:"id"`
-	Name      string  `json:"name"`
-	Access    string  `json:"access"`
-	UserIDs   []int64 `json:"user_ids"`
-	TeamIDs   []int64 `json:"team_ids"`
-	CreatedAt string  `json:"created_at"`
-	UpdatedAt string  `json:"updated_at"`
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+	// ReceivingAddress is the inbox's own address for forwarded mail (EMAIL-1); "" when the
+	// server has no email service.
+	ReceivingAddress string  `json:"receiving_address"`
+	Access           string  `json:"access"`
+	UserIDs          []int64 `json:"user_ids"`
+	TeamIDs          []int64 `json:"team_ids"`
+	CreatedAt        string  `json:"created_at"`
+	UpdatedAt        string  `json:"updated_at"`
 }
 
-func toInboxJSON(in *store.Inbox) inboxJSON {
+func (s *Server) toInboxJSON(in *store.Inbox) inboxJSON {
 	out := inboxJSON{ID: in.ID, Name: in.Name, Access: in.Access, UserIDs: in.UserIDs, TeamIDs: in.TeamIDs,
 		CreatedAt: timeJSON(in.CreatedAt), UpdatedAt: timeJSON(in.UpdatedAt)}
+	if s.Email != nil {
+		out.ReceivingAddress = s.Email.ReceivingAddress(in)
+	}
 	if out.UserIDs == nil {
 		out.UserIDs = []int64{}
 	}
@@ -396,7 +402,7 @@ func listInboxes(s *Server, w http.ResponseWriter, r *http.Request) error {
 	out := make([]inboxJSON, len(inboxes))
 	var last int64
 	for i, in := range inboxes {
-		out[i] = toInboxJSON(in)
+		out[i] = s.toInboxJSON(in)
 		last = in.ID
 	}
 	writeJSON(w, http.StatusOK, newList(out, nextIDCursor(more, last)))
@@ -418,7 +424,7 @@ func createInbox(s *Server, w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, toInboxJSON(in))
+	writeJSON(w, http.StatusCreated, s.toInboxJSON(in))
 	return nil
 }
 
@@ -431,7 +437,7 @@ func getInbox(s *Server, w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toInboxJSON(in))
+	writeJSON(w, http.StatusOK, s.toInboxJSON(in))
 	return nil
 }
 
@@ -454,7 +460,7 @@ func patchInbox(s *Server, w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toInboxJSON(in))
+	writeJSON(w, http.StatusOK, s.toInboxJSON(in))
 	return nil
 }
 

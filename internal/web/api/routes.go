@@ -47,6 +47,9 @@ func (s *Server) routes() []Route {
 	rts = append(rts, jobRoutes()...)
 	rts = append(rts, customChannelRoutes()...)
 	rts = append(rts, routingRoutes()...)
+	rts = append(rts, emailChannelRoutes()...)
+	rts = append(rts, emailFilterRoutes()...)
+	rts = append(rts, chatChannelRoutes()...)
 	rts = append(rts, realtimeRoutes()...)
 	rts = append(rts, openapiRoutes()...)
 	return rts

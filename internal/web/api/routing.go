@@ -37,6 +37,11 @@ type channelJSON struct {
 	CreatedAt string `json:"created_at"`
 }
 
+func toChannelJSON(c *store.Channel) channelJSON {
+	return channelJSON{ID: c.ID, Kind: c.Kind, Name: c.Name, InboxID: c.InboxID, Status: c.Status,
+		CreatedAt: timeJSON(c.CreatedAt)}
+}
+
 func listChannels(s *Server, w http.ResponseWriter, r *http.Request) error {
 	var inboxID *int64
 	if id, err := optionalIDParam(r, "inbox_id"); err != nil {
@@ -50,8 +55,7 @@ func listChannels(s *Server, w http.ResponseWriter, r *http.Request) error {
 	}
 	out := make([]channelJSON, len(channels))
 	for i, c := range channels {
-		out[i] = channelJSON{ID: c.ID, Kind: c.Kind, Name: c.Name, InboxID: c.InboxID, Status: c.Status,
-			CreatedAt: timeJSON(c.CreatedAt)}
+		out[i] = toChannelJSON(c)
 	}
 	writeJSON(w, http.StatusOK, newList(out, ""))
 	return nil

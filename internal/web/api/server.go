@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/parley-inbox/parley/internal/auth"
+	"github.com/parley-inbox/parley/internal/channel/chat"
+	"github.com/parley-inbox/parley/internal/channel/email"
 	"github.com/parley-inbox/parley/internal/inbox"
 	"github.com/parley-inbox/parley/internal/problem"
 	"github.com/parley-inbox/parley/internal/realtime"
@@ -30,6 +32,10 @@ type Server struct {
 	BaseURL string
 	// Realtime serves GET /api/v1/realtime; nil answers 503 realtime_unavailable.
 	Realtime *realtime.Hub
+	// Email serves the email channel routes; nil answers 503 email_unavailable.
+	Email *email.Service
+	// Chat serves chat channels and their chatflows; nil answers 503 chat_unavailable.
+	Chat *chat.Service
 
 	// SignIns throttles sign-in attempts per email and client address; share one with the
 	// other HTTP edge of the process (nil: this server keeps its own).

@@ -79,13 +79,16 @@ type contactConversation struct {
 	now     time.Time
 }
 
-// State is what the history shows of a conversation: spam, trash, snoozed, open or closed.
+// State is what the history shows of a conversation: spam, filtered, trash, snoozed, open or
+// closed.
 func (c contactConversation) State() string {
 	switch {
 	case c.TrashedAt != nil:
 		return "trash"
 	case c.Spam:
 		return "spam"
+	case c.Filtered:
+		return "filtered"
 	case c.SnoozedUntil != nil && *c.SnoozedUntil > c.now.UnixMilli():
 		return "snoozed"
 	}

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -43,6 +44,8 @@ type conversationPane struct {
 	Composer *composer
 	Header   *conversationHeader
 	Sidebar  *contactSidebar
+	// Email renders the messages of an email conversation (email_messages.go); nil otherwise.
+	Email *emailTimeline
 }
 
 // composer is the reply/comment form under the timeline.
@@ -55,6 +58,8 @@ type composer struct {
 	ReplyBlocked string
 	// OOB marks a composer rendered after a send, swapped in place of the old one.
 	OOB bool
+	// Email adds recipients, forwarding and the signature on email conversations.
+	Email *composerEmail
 }
 
 func pathID(r *http.Request) (int64, error) {
@@ -112,7 +117,10 @@ func (s *Server) timelinePane(r *http.Request, pg *Page, c *store.Conversation) 
 		c.Unread = false
 	}
 	pane := &conversationPane{Conversation: c, Timeline: tl, Entries: make([]timelineEntry, 0, len(tl))}
-	b := timelineBuilder{pg: pg, people: people, now: time.Now().In(pg.Loc)}
+	if pane.Email, err = s.emailTimelineFor(r, c); err != nil {
+		return nil, err
+	}
+	b := timelineBuilder{pg: pg, people: people, now: time.Now().In(pg.Loc), email: pane.Email}
 	for _, it := range tl {
 		pane.Entries = append(pane.Entries, b.entry(it))
 	}
@@ -134,6 +142,10 @@ func (s *Server) composerFor(r *http.Request, pg *Page, c *store.Conversation, m
 		if cp.ReplyBlocked != "" {
 			cp.Mode = "comment"
 		}
+	}
+	var err error
+	if cp.Email, err = s.composerEmailFor(r, pg, c); err != nil {
+		return nil, err
 	}
 	return cp, nil
 }
@@ -201,6 +213,7 @@ func (s *Server) sendAs(w http.ResponseWriter, r *http.Request, mode string) err
 	switch mode {
 	case "reply":
 		in := inbox.ReplyInput{Text: text}
+		recipientsFromForm(r, &in)
 		if ids := r.PostForm["attachment"]; len(ids) > 0 {
 			if in.Attachments, err = s.attachmentsJSON(r, ids); err != nil {
 				return s.composerError(w, r, err)
@@ -334,6 +347,8 @@ type timelineEntry struct {
 	StatusLabel string
 	Problem     string // the delivery failure, shown under the message
 	Attachments []attachmentView
+	// Email is set for the messages of an email conversation (email_messages.go).
+	Email *emailEntry
 	// Events: a one-line sentence and, for routing and some others, why.
 	Type   string
 	Text   string
@@ -351,6 +366,7 @@ type timelineBuilder struct {
 	pg     *Page
 	people *inbox.TimelinePeople
 	now    time.Time
+	email  *emailTimeline // nil unless the conversation is email
 }
 
 func (b *timelineBuilder) entry(it inbox.TimelineItem) timelineEntry {
@@ -459,6 +475,9 @@ func (b *timelineBuilder) message(e *timelineEntry, m *store.Message) {
 		}
 	}
 	e.Attachments = b.attachments(m.Attachments)
+	if b.email != nil {
+		b.email.message(b, e, m)
+	}
 }
 
 // attachments reads a message's attachments: [{"id", "name", "url", "content_type", "size"}].
@@ -675,6 +694,18 @@ func (b *timelineBuilder) event(e *timelineEntry, ev *store.ConversationEvent) {
 		}
 	case "marked_not_spam":
 		e.Text = T("timeline.event.not_spam", actor)
+	case "filtered":
+		// Receiving files automated mail (EMAIL-8) with the rule that matched; an agent files by hand.
+		if ev.ActorID == nil {
+			e.Text = T("timeline.event.filtered_auto")
+			if slices.Contains(filterRules, d.Rule) {
+				e.Detail = T("timeline.filter_rule." + d.Rule)
+			}
+		} else {
+			e.Text = T("timeline.event.filtered", actor)
+		}
+	case "unfiltered":
+		e.Text = T("timeline.event.unfiltered", actor)
 	case "trashed":
 		e.Text = T("timeline.event.trashed", actor)
 	case "restored":
@@ -688,6 +719,10 @@ func (b *timelineBuilder) event(e *timelineEntry, ev *store.ConversationEvent) {
 		e.Text = T("timeline.event.other", actor, strings.ReplaceAll(ev.Type, "_", " "))
 	}
 }
+
+// filterRules are the Filtered view's rules a "filtered" event may name, each explained by
+// timeline.filter_rule.<rule>.
+var filterRules = []string{"auto_reply", "bounce", "bulk", "role_sender"}
 
 func orNone(s string) string {
 	if s == "" {

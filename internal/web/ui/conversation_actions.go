@@ -31,6 +31,7 @@ func (s *Server) conversationActionRoutes() []route {
 		{pattern: "POST /conversations/{id}/priority", handle: s.conversationAction(priorityPatch)},
 		{pattern: "POST /conversations/{id}/tags", handle: s.conversationAction(tagsPatch)},
 		{pattern: "POST /conversations/{id}/spam", handle: s.conversationAction(spamPatch)},
+		{pattern: "POST /conversations/{id}/filtered", handle: s.conversationAction(filteredPatch)},
 		{pattern: "POST /conversations/{id}/trash", handle: s.conversationAction(trashPatch)},
 		{pattern: "POST /conversations/{id}/block", handle: s.blockSender},
 	}
@@ -462,6 +463,12 @@ func formBool(r *http.Request, field string) (bool, error) {
 func spamPatch(r *http.Request, c *store.Conversation) (inbox.Patch, error) {
 	v, err := formBool(r, "spam")
 	return inbox.Patch{Spam: &v}, err
+}
+
+// filteredPatch files the conversation under Filtered (true) or moves it to the inbox (false).
+func filteredPatch(r *http.Request, c *store.Conversation) (inbox.Patch, error) {
+	v, err := formBool(r, "filtered")
+	return inbox.Patch{Filtered: &v}, err
 }
 
 func trashPatch(r *http.Request, c *store.Conversation) (inbox.Patch, error) {

@@ -73,7 +73,7 @@ var standardViews = []struct {
 	Count bool
 }{
 	{"unassigned", true}, {"mine", true}, {"open", true}, {"snoozed", true},
-	{"closed", false}, {"spam", false}, {"trash", false},
+	{"closed", false}, {"filtered", false}, {"spam", false}, {"trash", false},
 }
 
 // filterFor turns the list's state into the domain's list filter: the view sets the base, the
@@ -93,6 +93,8 @@ func filterFor(view string, q url.Values, loc *time.Location) (inbox.Filter, err
 		f.Status, f.Snoozed = "closed", nil
 	case "all":
 		f.Status, f.Snoozed = "", nil
+	case "filtered":
+		f.Status, f.Snoozed, f.Filtered = "", nil, true
 	case "spam":
 		f.Status, f.Snoozed, f.Spam = "", nil, true
 	case "trash":
@@ -284,8 +286,9 @@ func (p *inboxPage) Href(path string, kv ...string) string {
 	return withQuery(path, q)
 }
 
-// Filtered reports whether the filter bar narrows the list (for its "Filters (n)" marker).
-func (p *inboxPage) Filtered() int {
+// Narrowed counts the filter bar's fields that narrow the list (for its "Filters (n)" marker).
+// ("Filtered" is the view of automated mail.)
+func (p *inboxPage) Narrowed() int {
 	n := 0
 	for _, k := range []string{"status", "channel", "assignee", "team", "tag", "priority", "inbox", "from", "to"} {
 		if p.Query.Get(k) != "" {
@@ -434,8 +437,8 @@ func (s *Server) filterOptions(r *http.Request, p *inboxPage, channels []*store.
 type convList struct {
 	Rows     []convRow
 	NextHref string
-	// Filtered says the list is narrowed by filters or a search, for the empty state's wording.
-	Filtered bool
+	// Narrowed says the list is narrowed by filters or a search, for the empty state's wording.
+	Narrowed bool
 	Search   string
 	// AllHref searches every conversation (open and closed) when the view found nothing.
 	AllHref string
@@ -482,7 +485,7 @@ func (s *Server) convList(r *http.Request, p *inboxPage, f inbox.Filter, channel
 	for _, ch := range channels {
 		byID[ch.ID] = ch
 	}
-	l := &convList{Search: p.Query.Get("q"), Filtered: p.Filtered() > 0 || p.Query.Get("q") != ""}
+	l := &convList{Search: p.Query.Get("q"), Narrowed: p.Narrowed() > 0 || p.Query.Get("q") != ""}
 	if l.Search != "" && p.View != "all" {
 		l.AllHref = p.Href("/inbox", "view", "all", "status", "")
 	}

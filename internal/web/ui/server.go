@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/parley-inbox/parley/internal/auth"
+	"github.com/parley-inbox/parley/internal/channel/email"
+	"github.com/parley-inbox/parley/internal/channel/email/imapsync"
 	"github.com/parley-inbox/parley/internal/files"
 	"github.com/parley-inbox/parley/internal/inbox"
 	"github.com/parley-inbox/parley/internal/mail"
@@ -32,6 +34,12 @@ type Server struct {
 	// Mail sends password reset and invitation links; nil when outbound mail is not configured
 	// (then the forgot-password form is not offered).
 	Mail mail.Sender
+	// Email connects team email to inboxes (settings_email.go) and renders mail in the
+	// timeline; nil when email is not set up (the setup screens say so).
+	Email *email.Service
+	// IMAPTest checks a mailbox for the setup screen's "Test connection" (imapsync.Test when
+	// nil; tests replace it).
+	IMAPTest func(ctx context.Context, cfg imapsync.Config) error
 
 	// SignIns throttles sign-in attempts per email and client address; share one with the
 	// other HTTP edge of the process (nil: this server keeps its own).
@@ -73,6 +81,7 @@ func (s *Server) routes() []route {
 	rts = append(rts, s.contactRoutes()...)
 	rts = append(rts, s.profileRoutes()...)
 	rts = append(rts, s.settingsRoutes()...)
+	rts = append(rts, s.emailSettingsRoutes()...)
 	return rts
 }
 

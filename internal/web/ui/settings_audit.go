@@ -42,7 +42,7 @@ var auditActions = []string{
 	"user.created", "user.updated", "user.role_changed", "user.deactivated", "user.reactivated",
 	"user.password_reset", "user.password_link_issued", "user.password_reset_requested", "user.availability_changed", "user.working_hours_changed", "user.capacity_changed",
 	"token.created", "token.revoked", "team.created", "team.updated", "team.deleted", "team.member_added",
-	"team.member_updated", "team.member_removed", "inbox.created", "inbox.updated", "inbox.deleted",
+	"team.member_updated", "team.member_removed", "inbox.created", "inbox.updated", "inbox.deleted", "inbox.email_filters_changed",
 	"channel.routing_changed", "custom_channel.create", "custom_channel.update", "custom_channel.archive",
 	"custom_channel.rotate_secret", "custom_channel.account_create", "custom_channel.account_update", "job.retried",
 }

@@ -2,8 +2,11 @@ package ui
 
 import (
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 
+	"github.com/parley-inbox/parley/internal/problem"
 	"github.com/parley-inbox/parley/internal/store"
 	"github.com/parley-inbox/parley/internal/workspace"
 )
@@ -14,7 +17,11 @@ func (s *Server) settingsInboxRoutes() []route {
 			return s.showSettings(w, r, "inboxes", s.inboxesSettings)
 		}},
 		{pattern: "POST /settings/inboxes", admin: true, handle: s.createInbox},
+		{pattern: "GET /settings/inboxes/{id}", admin: true, handle: func(w http.ResponseWriter, r *http.Request) error {
+			return s.showSettings(w, r, "inboxes", s.inboxSettings)
+		}},
 		{pattern: "POST /settings/inboxes/{id}", admin: true, handle: s.updateInbox},
+		{pattern: "POST /settings/inboxes/{id}/email-filters", admin: true, handle: s.setEmailFilters},
 		{pattern: "POST /settings/inboxes/{id}/delete", admin: true, handle: s.deleteInbox},
 	}
 }
@@ -128,4 +135,78 @@ func (s *Server) deleteInbox(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return s.settingsDone(w, r, "inboxes", "/settings/inboxes", "settings.flash.inbox_deleted", s.inboxesSettings)
+}
+
+// inboxSettings is one inbox's own page: its email allow and deny lists (SPEC EMAIL-6).
+type inboxSettings struct {
+	*settingsPage
+	Inbox   *store.Inbox
+	Filters *store.EmailFilters
+}
+
+func (s *Server) inboxSettings(r *http.Request, sp *settingsPage) (string, any, error) {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return "", nil, err
+	}
+	d := &inboxSettings{settingsPage: sp}
+	if d.Inbox, err = s.Workspace.Inbox(r.Context(), user(r), id); err != nil {
+		return "", nil, err
+	}
+	if d.Filters, err = s.Inbox.EmailFilters(r.Context(), user(r), id); err != nil {
+		return "", nil, err
+	}
+	return "settings-inbox", d, nil
+}
+
+// AllowText and DenyText are the lists as their text areas show them: one entry per line.
+func (d *inboxSettings) AllowText() string { return strings.Join(d.Filters.Allow, "\n") }
+func (d *inboxSettings) DenyText() string  { return strings.Join(d.Filters.Deny, "\n") }
+
+// filterLines splits a text area into its lines, blank ones kept so that the domain's index of
+// a bad entry is its line.
+func filterLines(text string) []string {
+	return strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
+}
+
+// badEntryField reads the domain's field of a bad list entry: "allow[3]" is line 4 of allow.
+var badEntryField = regexp.MustCompile(`^(allow|deny)\[([0-9]+)\]$`)
+
+func (s *Server) setEmailFilters(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	lines := map[string][]string{"allow": filterLines(r.PostForm.Get("allow")), "deny": filterLines(r.PostForm.Get("deny"))}
+	_, err = s.Inbox.SetEmailFilters(r.Context(), user(r), id, lines["allow"], lines["deny"])
+	if err != nil {
+		return s.settingsInvalid(w, r, s.namedBadEntry(r, err, lines), "inboxes", "email-filters", s.inboxSettings)
+	}
+	return s.settingsDone(w, r, "inboxes", "/settings/inboxes/"+settingsID(id), "settings.flash.email_filters_saved", s.inboxSettings)
+}
+
+// namedBadEntry puts a refused entry's line and text into the message next to its text area,
+// in the reader's language; the domain names it by its index in the list.
+func (s *Server) namedBadEntry(r *http.Request, err error, lines map[string][]string) error {
+	p, ok := problem.As(err)
+	if !ok || p.Code != "invalid_email_filter" {
+		return err
+	}
+	for field := range p.Fields {
+		m := badEntryField.FindStringSubmatch(field)
+		if m == nil {
+			continue
+		}
+		i, _ := strconv.Atoi(m[2]) // the pattern holds digits only
+		if i >= len(lines[m[1]]) {
+			continue
+		}
+		msg := s.lang(r, user(r)).T("settings.inbox.filters.invalid", i+1, strings.TrimSpace(lines[m[1]][i]))
+		// A code without a message of its own, so the form shows this one.
+		return &problem.Error{Kind: p.Kind, Code: "settings_invalid_email_filter", Detail: p.Detail, Fields: map[string]string{m[1]: msg}}
+	}
+	return err
 }

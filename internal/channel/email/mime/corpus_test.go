@@ -164,7 +164,7 @@ var corpus = []corpusCase{
 		file: "html_attack.eml", from: "mallory@evil.example", subject: "Important", messageID: "attack.1@evil.example",
 		textContains: []string{"Hello from attacker"},
 		htmlContains: []string{"Overlay", `style="color: red; font-weight: bold"`, `<img data-src="https://evil.example/pixel.gif"`,
-			`<img src="cid:logo@x">`, `<a href="https://example.com/help" rel="nofollow noreferrer noopener" target="_blank">help</a>`,
+			`<img src="cid:logo@x"/>`, `<a href="https://example.com/help" rel="nofollow noreferrer noopener" target="_blank">help</a>`,
 			`<td align="center" style="padding: 4px 8px">Cell</td>`, "click me"},
 		htmlNotContains: []string{"<script", "alert", "onerror", "onload", "onclick", "<form", "<input", "<button", "<iframe",
 			"<object", "<embed", "<svg", "<style", "<base", "<meta", "javascript:", "data:text/html", "position", "fixed",

@@ -85,9 +85,32 @@ func newPolicy() *bluemonday.Policy {
 }
 
 // Sanitize makes untrusted email HTML safe to show (see the package doc):
-// the policy above, then remote images parked in data-src.
+// the policy above, then remote images parked in data-src, then balanced.
 func Sanitize(s string) string {
-	return postProcess(policy.Sanitize(s))
+	return Balance(postProcess(policy.Sanitize(s)))
+}
+
+// Balance returns HTML as a browser reads it inside a <div>: what it leaves open is closed,
+// and end tags it never opened are dropped. The policy keeps markup as written, so a mail
+// could end with an open <a href> (the browser then makes every later text on the page that
+// link) or with stray </div></li></ol> that close the message's box and the timeline around
+// it, and go on to draw under them.
+func Balance(s string) string {
+	if s == "" {
+		return s
+	}
+	ctx := &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div}
+	nodes, err := html.ParseFragment(strings.NewReader(s), ctx)
+	if err != nil {
+		return html.EscapeString(s)
+	}
+	var b strings.Builder
+	for _, n := range nodes {
+		if err := html.Render(&b, n); err != nil {
+			return html.EscapeString(s)
+		}
+	}
+	return b.String()
 }
 
 // postProcess turns <body> into <div> and renames the src of every remote image to data-src so the

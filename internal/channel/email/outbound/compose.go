@@ -353,7 +353,7 @@ func attachmentPart(a Attachment) (part, error) {
 	disposition := "attachment"
 	h := []headerField{}
 	if a.ContentID != "" {
-		cid, err := msgID(a.ContentID)
+		cid, err := contentID(a.ContentID)
 		if err != nil {
 			return part{}, fmt.Errorf("attachment %q content id: %w", name, err)
 		}
@@ -367,6 +367,23 @@ func attachmentPart(a Attachment) (part, error) {
 		headerField{"Content-Transfer-Encoding", "base64"},
 	)
 	return part{header: h, content: base64Lines(a.Data)}, nil
+}
+
+// contentID writes an inline part's Content-ID. RFC 2045 gives it a Message-ID's form, but
+// real mail breaks that: Gmail names its inline images <ii_…>, with no @. Forwarding such a
+// mail must keep the name its HTML's cid: links use, so only what a header cannot hold is
+// refused.
+func contentID(s string) (string, error) {
+	if id, err := msgID(s); err == nil {
+		return id, nil
+	}
+	s = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(s), "<"), ">")
+	if s == "" || len(s) > 900 || strings.ContainsFunc(s, func(r rune) bool {
+		return r <= ' ' || r >= 0x7f || r == '<' || r == '>' || r == '"' || r == '\\'
+	}) {
+		return "", fmt.Errorf("content id %q: invalid", s)
+	}
+	return "<" + s + ">", nil
 }
 
 func withParam(ct, key, value string) string {

@@ -200,6 +200,13 @@ func encodeSubject(s string) string {
 	return encodeText(s)
 }
 
+// ValidMessageID reports whether id can be written as a Message-ID, In-Reply-To or References
+// entry. Ids received from others are not all such: callers leave the others out.
+func ValidMessageID(id string) bool {
+	_, err := msgID(id)
+	return err == nil
+}
+
 // msgID normalises a Message-ID to <left@right> and rejects anything that is not one.
 func msgID(s string) (string, error) {
 	s = strings.TrimSpace(s)

@@ -10,6 +10,7 @@ import "./list.js"; // the conversation list: j/k, the open marker, bulk selecti
 import "./settings.js"; // settings: copy buttons and the confirm dialog
 import "./attachments.js"; // the composer's files: drag and drop, paste, the picker, uploads
 import "./composer.js"; // the conversation: composer tabs, drafts, snippets, mentions, typing
+import "./email.js"; // email conversations: recipients, forwarding and their drafts
 
 const strings = JSON.parse(document.body.dataset.strings || "{}");
 export const t = (key) => strings[key] || key;

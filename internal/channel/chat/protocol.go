@@ -1,0 +1,189 @@
+package chat
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/parley-inbox/parley/internal/realtime/wsconn"
+	"github.com/parley-inbox/parley/internal/store"
+)
+
+// The visitor WebSocket's frames are JSON objects.
+//
+// Visitor → server:
+//
+//	{"type": "message", "client_id": "c-1", "text": "Hello"}   stored once per client_id
+//	{"type": "typing"}
+//	{"type": "read", "message_id": 42}                          read up to an agent's message
+//
+// Server → visitor:
+//
+//	{"type": "message", "seq": 42, "message": {...}}            agents' replies and the visitor's own
+//	{"type": "ack", "client_id": "c-1", "message_id": 41}       the visitor's message is committed
+//	{"type": "typing", "from": "agent", "name": "Ada"}
+//	{"type": "read", "message_id": 41}                          an agent read up to the visitor's message 41
+//	{"type": "ready", "seq": 42}                                replay done; live from here
+//	{"type": "resync_required", "seq": 42}                      reload the conversation
+//	{"type": "error", "code": "…", "detail": "…", "client_id": "c-1"}
+//
+// seq is a message id: a widget resumes with ?since=<the highest seq it saw>.
+
+// Client frame types.
+const (
+	frameMessage = "message"
+	frameTyping  = "typing"
+	frameRead    = "read"
+)
+
+// Limits of client frames.
+const (
+	// maxClientFrame bounds one visitor frame: a message of maxText bytes plus its envelope.
+	maxClientFrame = maxText + 512
+	maxText        = 8 << 10
+	maxClientID    = 64
+)
+
+// clientFrame is one frame a visitor sent.
+type clientFrame struct {
+	Type      string `json:"type"`
+	ClientID  string `json:"client_id,omitempty"`
+	Text      string `json:"text,omitempty"`
+	MessageID int64  `json:"message_id,omitempty"`
+}
+
+// parseClientFrame decodes and checks a visitor frame strictly: one JSON object, known fields
+// only, a known type with exactly its fields.
+func parseClientFrame(b []byte) (clientFrame, error) {
+	var f clientFrame
+	if err := wsconn.DecodeFrame(b, maxClientFrame, &f); err != nil {
+		return clientFrame{}, err
+	}
+	switch f.Type {
+	case frameMessage:
+		if f.ClientID == "" || len(f.ClientID) > maxClientID || !printable(f.ClientID) {
+			return clientFrame{}, fmt.Errorf("a message needs a client_id of 1 to %d printable characters", maxClientID)
+		}
+		if strings.TrimSpace(f.Text) == "" {
+			return clientFrame{}, errors.New("a message needs text")
+		}
+		if len(f.Text) > maxText || !utf8.ValidString(f.Text) {
+			return clientFrame{}, fmt.Errorf("text must be valid UTF-8 of at most %d bytes", maxText)
+		}
+		if f.MessageID != 0 {
+			return clientFrame{}, errors.New("a message takes no message_id")
+		}
+	case frameTyping:
+		if f.ClientID != "" || f.Text != "" || f.MessageID != 0 {
+			return clientFrame{}, errors.New("typing takes no other fields")
+		}
+	case frameRead:
+		if f.MessageID <= 0 {
+			return clientFrame{}, errors.New("read needs a positive message_id")
+		}
+		if f.ClientID != "" || f.Text != "" {
+			return clientFrame{}, errors.New("read takes only message_id")
+		}
+	default:
+		return clientFrame{}, fmt.Errorf("unknown frame type %q (want message, typing or read)", f.Type)
+	}
+	return f, nil
+}
+
+func printable(s string) bool {
+	for _, r := range s {
+		if r < 0x21 || r > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// messageJSON is a message as a visitor sees it: no internal ids of agents, no delivery
+// failure reasons.
+type messageJSON struct {
+	ID int64 `json:"id"`
+	// From is "visitor" or "agent".
+	From       string `json:"from"`
+	AuthorName string `json:"author_name,omitempty"`
+	Text       string `json:"text"`
+	ClientID   string `json:"client_id,omitempty"`
+	Status     string `json:"status"`
+	CreatedAt  string `json:"created_at"`
+}
+
+type messageFrameJSON struct {
+	Type    string      `json:"type"`
+	Seq     int64       `json:"seq"`
+	Message messageJSON `json:"message"`
+}
+
+// visible reports whether the visitor sees a message: every message of their conversation
+// except agents' messages that failed (never reached them) — internal notes are comments, not
+// messages, so they never get here.
+func visible(m *store.Message) bool {
+	return !(m.Direction == "outbound" && m.Status == "failed")
+}
+
+func messageFrame(m *store.Message) []byte {
+	j := messageJSON{ID: m.ID, From: "visitor", Text: m.Text, Status: m.Status,
+		CreatedAt: time.UnixMilli(m.CreatedAt).UTC().Format(time.RFC3339Nano)}
+	if m.Direction == "outbound" {
+		j.From = "agent"
+		var sender struct {
+			Name string `json:"name"`
+		}
+		_ = json.Unmarshal(m.Sender, &sender) // a missing name shows none
+		j.AuthorName = firstName(sender.Name)
+	} else if m.IdempotencyKey != nil {
+		j.ClientID = *m.IdempotencyKey
+	}
+	b, _ := json.Marshal(messageFrameJSON{Type: "message", Seq: m.ID, Message: j})
+	return b
+}
+
+// firstName is what visitors see of an agent: their first name, as chat widgets do.
+func firstName(name string) string {
+	name = strings.TrimSpace(name)
+	if i := strings.IndexByte(name, ' '); i > 0 {
+		return name[:i]
+	}
+	return name
+}
+
+func ackFrame(clientID string, messageID int64) []byte {
+	b, _ := json.Marshal(map[string]any{"type": "ack", "client_id": clientID, "message_id": messageID})
+	return b
+}
+
+func typingFrame(name string) []byte {
+	b, _ := json.Marshal(map[string]any{"type": "typing", "from": "agent", "name": firstName(name)})
+	return b
+}
+
+func readFrame(messageID int64) []byte {
+	b, _ := json.Marshal(map[string]any{"type": "read", "message_id": messageID})
+	return b
+}
+
+func readyFrame(seq int64) []byte {
+	b, _ := json.Marshal(map[string]any{"type": "ready", "seq": seq})
+	return b
+}
+
+func resyncFrame(seq int64) []byte {
+	b, _ := json.Marshal(map[string]any{"type": "resync_required", "seq": seq})
+	return b
+}
+
+func errorFrame(code, detail, clientID string) []byte {
+	m := map[string]any{"type": "error", "code": code, "detail": detail}
+	if clientID != "" {
+		m["client_id"] = clientID
+	}
+	b, _ := json.Marshal(m)
+	return b
+}
