@@ -38,6 +38,7 @@ type Bus struct {
 
 	mu          sync.Mutex
 	onEphemeral func(payload []byte)
+	subscribers []func(payload []byte)
 	publish     chan []byte
 }
 
@@ -118,6 +119,15 @@ func (b *Bus) OnEphemeral(fn func(payload []byte)) {
 	b.onEphemeral = fn
 }
 
+// Subscribe adds a function that also receives every ephemeral payload published by other
+// nodes, besides OnEphemeral's (the agents' realtime hub): live chat's visitor hub relays frames
+// to visitors connected elsewhere this way. Each subscriber ignores payloads that are not its own.
+func (b *Bus) Subscribe(fn func(payload []byte)) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.subscribers = append(b.subscribers, fn)
+}
+
 // envelope wraps an ephemeral payload with the node that sent it.
 type envelope struct {
 	Node    string          `json:"node"`
@@ -182,10 +192,13 @@ func (b *Bus) notified(channel, payload string) {
 			return
 		}
 		b.mu.Lock()
-		fn := b.onEphemeral
+		fn, subs := b.onEphemeral, b.subscribers
 		b.mu.Unlock()
 		if fn != nil {
 			fn(env.Payload)
+		}
+		for _, sub := range subs {
+			sub(env.Payload)
 		}
 	}
 }

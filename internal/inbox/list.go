@@ -119,6 +119,8 @@ type Filter struct {
 	Spam     bool
 	Filtered bool
 	Trashed  bool
+	// BotActive lists only the chat conversations a bot still has (the Bots view).
+	BotActive bool
 	// Snoozed, when set, lists only the conversations snoozed now (true) or only those that
 	// are not (false): the open views hide a snoozed conversation until its time comes.
 	Snoozed *bool
@@ -155,6 +157,7 @@ func (s *Service) Conversations(ctx context.Context, actor *store.User, f Filter
 		Tag:         strings.TrimSpace(f.Tag),
 		Spam:        f.Spam,
 		Filtered:    f.Filtered,
+		BotActive:   f.BotActive,
 		Trashed:     f.Trashed,
 		Q:           strings.TrimSpace(f.Q),
 		Limit:       f.Limit,

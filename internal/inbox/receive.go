@@ -221,8 +221,8 @@ func (s *Service) receiveOnce(ctx context.Context, in Inbound) (*store.Message, 
 		}
 		// Routing takes conversations opened or reopened by the customer (ROUTE-1, ROUTE-7);
 		// filed ones wait until an agent moves them to the inbox.
-		if in.Direction == "inbound" && (created || reopened) && !c.Spam && !c.Filtered {
-			if err := s.routeOnReceive(ctx, tx, ch, c, reopened); err != nil {
+		if in.Direction == "inbound" && (created || reopened) && !c.Spam && !c.Filtered && !in.NoRouting {
+			if err := s.routeOnReceive(ctx, tx, ch, c, reopened, in.RoutingRule); err != nil {
 				return err
 			}
 		}

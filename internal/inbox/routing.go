@@ -46,14 +46,20 @@ func countsForCapacity(c *store.Conversation) bool {
 }
 
 // routeOnReceive routes a conversation that an inbound message just opened (ROUTE-1) or reopened
-// (ROUTE-7), when its channel assigns automatically. The caller writes c afterwards.
-func (s *Service) routeOnReceive(ctx context.Context, tx *store.Tx, ch *store.Channel, c *store.Conversation, reopened bool) error {
+// (ROUTE-7), when its channel assigns automatically, or by rule when set (a chatflow's hand-off).
+// The caller writes c afterwards.
+func (s *Service) routeOnReceive(ctx context.Context, tx *store.Tx, ch *store.Channel, c *store.Conversation, reopened bool, rule *store.RoutingRule) error {
 	if c.Status != "open" || !inInbox(c) || (!reopened && c.AssigneeID != nil) {
 		return nil
 	}
-	rule, err := tx.RoutingRule(ctx, ch.ID)
-	if err != nil || !rule.Enabled {
-		return err
+	if rule == nil {
+		var err error
+		if rule, err = tx.RoutingRule(ctx, ch.ID); err != nil {
+			return err
+		}
+	}
+	if !rule.Enabled {
+		return nil
 	}
 	if err := tx.LockRouting(ctx); err != nil {
 		return err
@@ -67,8 +73,19 @@ func (s *Service) routeOnReceive(ctx context.Context, tx *store.Tx, ch *store.Ch
 			previous = c.PreviousAssigneeID
 		}
 	}
-	_, err = s.route(ctx, tx, rule, ch, c, previous, s.now())
+	_, err := s.route(ctx, tx, rule, ch, c, previous, s.now())
 	return err
+}
+
+// ruleFor returns the rule that routes c on ch: RoutingRuleFor's, else the channel's.
+func (s *Service) ruleFor(ctx context.Context, tx *store.Tx, ch *store.Channel, c *store.Conversation) (*store.RoutingRule, error) {
+	if s.RoutingRuleFor != nil {
+		rule, err := s.RoutingRuleFor(ctx, tx, ch, c)
+		if err != nil || rule != nil {
+			return rule, err
+		}
+	}
+	return tx.RoutingRule(ctx, ch.ID)
 }
 
 // route decides who gets c and applies the decision to c in memory, writing the timeline event
@@ -134,16 +151,21 @@ func (s *Service) routeAfterUpdate(ctx context.Context, tx *store.Tx, before, c 
 			return err
 		}
 	}
+	if before.Status != "closed" && c.Status == "closed" && s.Closed != nil {
+		if err := s.Closed(ctx, tx, c); err != nil {
+			return err
+		}
+	}
 	if before.Status == "closed" && waitable(c) && c.ChannelID != nil {
-		rule, err := tx.RoutingRule(ctx, *c.ChannelID)
+		ch, err := tx.Channel(ctx, *c.ChannelID)
+		if err != nil {
+			return fmt.Errorf("routing: channel of conversation %d: %w", c.ID, err)
+		}
+		rule, err := s.ruleFor(ctx, tx, ch, c)
 		if err != nil {
 			return err
 		}
 		if rule.Enabled {
-			ch, err := tx.Channel(ctx, *c.ChannelID)
-			if err != nil {
-				return fmt.Errorf("routing: channel of conversation %d: %w", c.ID, err)
-			}
 			if err := tx.LockRouting(ctx); err != nil {
 				return err
 			}
@@ -177,7 +199,9 @@ func (s *Service) routeAfterUpdate(ctx context.Context, tx *store.Tx, before, c 
 // change. Conversations another transaction holds are skipped rather than waited for (that
 // transaction may be waiting for the routing lock); the next drain or the periodic one takes them.
 func (s *Service) drainWaiting(ctx context.Context, tx *store.Tx) (int, error) {
-	if on, err := tx.AnyRoutingEnabled(ctx); err != nil || !on {
+	// Conversations with a rule of their own (RoutingRuleFor: chats) may wait whatever the
+	// channels' rules say.
+	if on, err := tx.AnyRoutingEnabled(ctx); err != nil || (!on && s.RoutingRuleFor == nil) {
 		return 0, err
 	}
 	if err := tx.LockRouting(ctx); err != nil {
@@ -207,25 +231,36 @@ func (s *Service) drainWaiting(ctx context.Context, tx *store.Tx) (int, error) {
 			} else if err != nil {
 				return assigned, err
 			}
-			rule, ok := rules[w.ChannelID]
-			if !ok {
-				if rule, err = tx.RoutingRule(ctx, w.ChannelID); err != nil {
-					return assigned, err
-				}
-				rules[w.ChannelID] = rule
-			}
-			if !waitable(c) || !rule.Enabled || c.ChannelID == nil || *c.ChannelID != w.ChannelID {
-				if err := tx.ClearRoutingWaiting(ctx, c.ID); err != nil {
-					return assigned, err
-				}
-				continue
-			}
 			ch, ok := channels[w.ChannelID]
 			if !ok {
 				if ch, err = tx.Channel(ctx, w.ChannelID); err != nil {
 					return assigned, fmt.Errorf("routing: channel %d: %w", w.ChannelID, err)
 				}
 				channels[w.ChannelID] = ch
+			}
+			// A conversation with a rule of its own (a chat's chatflow) is decided by it, and
+			// says nothing about the channel's other conversations.
+			var rule *store.RoutingRule
+			own := false
+			if s.RoutingRuleFor != nil {
+				if rule, err = s.RoutingRuleFor(ctx, tx, ch, c); err != nil {
+					return assigned, err
+				}
+				own = rule != nil
+			}
+			if !own {
+				if rule, ok = rules[w.ChannelID]; !ok {
+					if rule, err = tx.RoutingRule(ctx, w.ChannelID); err != nil {
+						return assigned, err
+					}
+					rules[w.ChannelID] = rule
+				}
+			}
+			if !waitable(c) || !rule.Enabled || c.ChannelID == nil || *c.ChannelID != w.ChannelID {
+				if err := tx.ClearRoutingWaiting(ctx, c.ID); err != nil {
+					return assigned, err
+				}
+				continue
 			}
 			changed, err := s.route(ctx, tx, rule, ch, c, c.PreviousAssigneeID, now)
 			if err != nil {
@@ -237,7 +272,7 @@ func (s *Service) drainWaiting(ctx context.Context, tx *store.Tx) (int, error) {
 				}
 				events.ConversationUpdated(tx, c)
 				assigned++
-			} else if c.PreviousAssigneeID == nil && rule.AssignTo == routing.AssignUsersAndTeams {
+			} else if !own && c.PreviousAssigneeID == nil && rule.AssignTo == routing.AssignUsersAndTeams {
 				full[w.ChannelID] = true
 			}
 		}

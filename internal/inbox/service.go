@@ -24,6 +24,13 @@ type Service struct {
 	WakeJobs func()
 	// Now, when set, is the clock routing decides by (working hours, availability); tests fix it.
 	Now func() time.Time
+	// RoutingRuleFor, when set, gives the rule that routes a conversation later — waiting for
+	// someone, or reopened by hand — instead of its channel's; nil from it means the channel's.
+	// Live chat routes by the conversation's chatflow (chatflow.HandOff).
+	RoutingRuleFor func(ctx context.Context, tx *store.Tx, ch *store.Channel, c *store.Conversation) (*store.RoutingRule, error)
+	// Closed, when set, runs in the transaction that closes a conversation, by a person or by the
+	// system (CloseIdle): live chat tells the visitor and sends the transcript from there.
+	Closed func(ctx context.Context, tx *store.Tx, c *store.Conversation) error
 }
 
 // wakeJobs nudges the job runner; it is safe when no runner is wired (tests, CLI).
@@ -92,6 +99,12 @@ type Inbound struct {
 	// instead of looking on this channel only: a channel whose keys are unique across several
 	// accounts (a custom channel's) looks on all of them.
 	FindByIdempotencyKey func(ctx context.Context, tx *store.Tx) (*store.Message, error)
+	// RoutingRule, when set, routes a conversation this message opens or reopens instead of the
+	// channel's rule: a chat is handed off by its chatflow's rule (chatflow.HandOff).
+	RoutingRule *store.RoutingRule
+	// NoRouting leaves a conversation this message opens or reopens unrouted: a chat bot has it
+	// (CHAT-9) and hands it off itself (Service.Route).
+	NoRouting bool
 }
 
 // Where Inbound.File files a new conversation.

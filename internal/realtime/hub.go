@@ -86,6 +86,11 @@ type Hub struct {
 	// after commit, once per event: live chat tells the visitor connected here. It runs on the
 	// tailer's goroutine, so it must not block.
 	OnConversationRead func(conversationID, userID, at int64)
+	// OnMessage, when set before Run, hears every message.created and message.updated event as
+	// the tailer dispatches it — on every node, after commit, in seq order: live chat pushes
+	// messages to visitors connected to this node whatever node stored or sent them. It runs on
+	// the tailer's goroutine, so it must not block.
+	OnMessage func(e *store.Event)
 }
 
 // New returns a hub over the store and bus; call Run.
@@ -215,6 +220,9 @@ func (h *Hub) dispatch(ctx context.Context, e *store.Event) {
 	}
 	if e.Type == events.TypeConversationRead && e.ConversationID != nil && e.UserID != nil && h.OnConversationRead != nil {
 		h.OnConversationRead(*e.ConversationID, *e.UserID, e.CreatedAt)
+	}
+	if (e.Type == events.TypeMessageCreated || e.Type == events.TypeMessageUpdated) && h.OnMessage != nil {
+		h.OnMessage(e)
 	}
 	if e.Type == events.TypeConversationUpdated && e.ConversationID != nil {
 		h.presence.send(ctx, presenceOp{kind: opInbox, conv: *e.ConversationID, inbox: *e.InboxID})

@@ -25,7 +25,9 @@ type Input struct {
 // (tx.LockRouting), so the open counts it reads stay true until the decision is committed.
 func Load(ctx context.Context, tx *store.Tx, in Input) (Snapshot, error) {
 	s := Snapshot{Now: in.Now, Rule: in.Rule, Category: channel.Category(in.Channel.Kind)}
-	selected, err := tx.RoutingSelection(ctx, in.Channel.ID)
+	// The rule's own lists, not the channel's stored ones: a chatflow hands off with a rule of
+	// its own (chatflow.HandOff). A channel's rule was read in this transaction, so they agree.
+	selected, err := tx.RoutingSelectionOf(ctx, in.Rule.UserIDs, in.Rule.TeamIDs)
 	if err != nil {
 		return s, err
 	}

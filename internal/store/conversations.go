@@ -400,6 +400,9 @@ type ConversationFilter struct {
 	// AnyState lists spam, filtered and trash along with the rest (a contact's history),
 	// ignoring Spam, Filtered and Trashed.
 	AnyState bool
+	// BotActive keeps only the chat conversations a bot still has (the Bots view, CHAT-9): those
+	// whose bot run is active, until it hands off or an agent takes over.
+	BotActive bool
 	// Snoozed, when set, keeps only the conversations snoozed at SnoozedAt (true) or only those
 	// that are not (false). SnoozedAt is unix ms; zero means now.
 	Snoozed   *bool
@@ -500,6 +503,9 @@ func filterConditions(f ConversationFilter, a *qargs, user string) (where []stri
 	}
 	if f.Priority != "" {
 		where = append(where, `c.priority = `+a.add(f.Priority))
+	}
+	if f.BotActive {
+		where = append(where, `EXISTS (SELECT 1 FROM chat_bot_runs br WHERE br.conversation_id = c.id AND br.status = 'active')`)
 	}
 	switch {
 	case f.AnyState:

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strings"
 )
 
@@ -316,6 +317,23 @@ func (tx *Tx) RoutingSelection(ctx context.Context, channelID int64) ([]int64, e
 		return nil, fmt.Errorf("routing selection of channel %d: %w", channelID, err)
 	}
 	return ids, nil
+}
+
+// RoutingSelectionOf is RoutingSelection for a rule given by value (a chatflow's hand-off, which
+// is no channel's stored rule): the users and the primary members of the teams, in id order.
+func (tx *Tx) RoutingSelectionOf(ctx context.Context, userIDs, teamIDs []int64) ([]int64, error) {
+	ids := append([]int64{}, userIDs...)
+	if len(teamIDs) > 0 {
+		in, args := idPlaceholders(teamIDs, 0)
+		members, err := int64Column(ctx, tx.tx, `SELECT DISTINCT user_id FROM team_members
+			WHERE is_primary = 1 AND team_id IN (`+in+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("routing selection of teams: %w", err)
+		}
+		ids = append(ids, members...)
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids), nil
 }
 
 // RoutingCandidates reads what routing needs to know about the users ids, for a conversation of

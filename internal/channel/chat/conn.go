@@ -86,6 +86,7 @@ func (s *Service) serve(ctx context.Context, ws *websocket.Conn, w *widget, v *s
 		}
 		c.CloseWith(int(websocket.StatusTryAgainLater), "replay failed; reconnect and resume", true)
 	} else {
+		sess.connected(ctx) // away status (away.go)
 		c.writeLoop(ctx, replayed)
 	}
 	c.Finish()
@@ -102,6 +103,14 @@ func (sess *session) replay(ctx context.Context, since *int64) (map[int64]bool, 
 	}
 	conv, err := s.Store.ChatConversation(ctx, sess.w.ch.ID, sess.visitor.ThreadKey())
 	if errors.Is(err, store.ErrNotFound) {
+		// No conversation yet: a bot flow's bot greets the visitor (botrun.go).
+		if preview, err := sess.botPreview(ctx); err != nil {
+			s.log().Warn("chat: a bot's opening", "visitor_id", sess.visitor.ID, "err", err)
+		} else if preview != nil {
+			if err := c.Write(ctx, preview); err != nil {
+				return nil, err
+			}
+		}
 		return written, c.Write(ctx, readyFrame(after))
 	} else if err != nil {
 		return nil, err
@@ -196,7 +205,7 @@ func (sess *session) readLoop(ctx context.Context) {
 
 func (sess *session) handle(ctx context.Context, f clientFrame) {
 	switch f.Type {
-	case frameMessage:
+	case frameMessage, frameAnswer:
 		sess.message(ctx, f)
 	case frameTyping:
 		if fn := sess.svc.VisitorTyping; fn != nil {
@@ -206,6 +215,12 @@ func (sess *session) handle(ctx context.Context, f clientFrame) {
 		}
 	case frameRead:
 		sess.read(ctx, f.MessageID)
+	case framePage:
+		sess.page(ctx, f)
+	case frameEmail:
+		sess.email(ctx, f.Email)
+	case frameConsent:
+		sess.consent(ctx, f.FlowID)
 	}
 }
 
@@ -230,7 +245,21 @@ func (sess *session) message(ctx context.Context, f clientFrame) {
 		// Anonymous visitors are contacts too (CHAT-8), known by their visitor id only.
 		in.ContactIdentities = []store.Identity{{Kind: "chat_visitor", Value: strconv.FormatInt(v.ID, 10)}}
 	}
-	msg, _, duplicate, err := s.Inbox.Receive(ctx, in)
+	err := sess.withFiles(ctx, &in, f.Files)
+	var prep *prepared // the chatflow's consent and hand-off (handoff.go)
+	if err == nil {
+		prep, err = sess.prepareMessage(ctx, &in)
+	}
+	var turn *botTurn // the bot's part, when one has the conversation (botrun.go)
+	if err == nil {
+		turn, err = sess.botBefore(ctx, f, &in)
+	}
+	var msg *store.Message
+	var conv *store.Conversation
+	var duplicate bool
+	if err == nil {
+		msg, conv, duplicate, err = s.Inbox.Receive(ctx, in)
+	}
 	if err != nil {
 		code, detail := "internal", "the message could not be stored; send it again"
 		if p, ok := problem.As(err); ok && p.Kind != problem.Internal {
@@ -244,6 +273,10 @@ func (sess *session) message(ctx context.Context, f clientFrame) {
 	sess.conn.Push(outgoing{data: ackFrame(f.ClientID, msg.ID)})
 	if !duplicate {
 		s.Hub.Push(v.ID, msg.ID, messageFrame(msg), nil)
+	}
+	turn.after(ctx)
+	if !in.NoRouting && !duplicate {
+		sess.received(ctx, prep, conv)
 	}
 }
 

@@ -23,11 +23,16 @@ const maxSessionBody = 16 << 10
 //
 //	POST /widget/v1/{public_id}/session   (and its OPTIONS preflight)
 //	GET  /widget/v1/{public_id}/ws?token=…&since=SEQ
+//	POST /widget/v1/{public_id}/files, GET /widget/v1/{public_id}/files/{id}/{name} (files.go)
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("OPTIONS /widget/v1/{public_id}/session", s.preflight)
 	mux.HandleFunc("POST /widget/v1/{public_id}/session", s.session)
 	mux.HandleFunc("GET /widget/v1/{public_id}/ws", s.websocket)
+	mux.HandleFunc("OPTIONS /widget/v1/{public_id}/files", s.filesPreflight)
+	mux.HandleFunc("POST /widget/v1/{public_id}/files", s.uploadFile)
+	mux.HandleFunc("OPTIONS /widget/v1/{public_id}/files/{id}/{name}", s.filesPreflight)
+	mux.HandleFunc("GET /widget/v1/{public_id}/files/{id}/{name}", s.downloadFile)
 	mux.HandleFunc("/widget/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, problem.NotFoundf("route_not_found", "no route %s %s", r.Method, r.URL.Path))
 	})
@@ -91,6 +96,7 @@ func (s *Service) session(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, problem.Invalidf(CodeInvalidSession, "the body is not a session request: %v", err))
 		return
 	}
+	in.UserAgent = r.Header.Get("User-Agent")
 	out, err := s.StartSession(r.Context(), r.PathValue("public_id"), origin, in)
 	if err != nil {
 		if _, ok := problem.As(err); !ok {

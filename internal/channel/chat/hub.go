@@ -52,6 +52,8 @@ type Hub struct {
 	limits   map[int64]*visitorLimit
 
 	stats struct{ connections, dropped, delivered atomic.Int64 }
+	// recent are the message ids pushed lately, which the cross-node path skips (crossnode.go).
+	recent recentSet
 }
 
 // NewHub returns a hub; call Run.
@@ -97,6 +99,9 @@ func (h *Hub) shardOf(visitorID int64) *shard {
 // them. seq is the message id of a message frame (0 for others); written, when set, runs after
 // the frame reached a connection's socket (once per connection).
 func (h *Hub) Push(visitorID, seq int64, data []byte, written func()) {
+	if seq != 0 {
+		h.recent.add(seq)
+	}
 	h.shardOf(visitorID).send(shardMsg{kind: msgFrame, visitor: visitorID, out: outgoing{seq: seq, data: data, written: written}})
 }
 

@@ -17,32 +17,53 @@ import (
 // Visitor → server:
 //
 //	{"type": "message", "client_id": "c-1", "text": "Hello"}   stored once per client_id
+//	    optional "files": ["<handle>", …] from POST …/files (files.go); text may then be empty
+//	{"type": "answer", "client_id": "c-2", "text": "sales"}    a bot's quick reply or a typed answer (botrun.go);
+//	    stored like a message; a plain message while a bot waits is an answer too
 //	{"type": "typing"}
 //	{"type": "read", "message_id": 42}                          read up to an agent's message
+//	{"type": "email", "email": "ada@example.com"}               an address for replies while away (away.go)
+//	{"type": "consent", "flow_id": 3}                           explicit consent to the flow's text (consent.go)
 //
 // Server → visitor:
 //
 //	{"type": "message", "seq": 42, "message": {...}}            agents' replies and the visitor's own
+//	    a bot's message has "from": "bot" and may have "quick_replies": [{"label","value"}],
+//	    "input" (the answer kind the bot waits for) and "link": {"url","label"}
 //	{"type": "ack", "client_id": "c-1", "message_id": 41}       the visitor's message is committed
 //	{"type": "typing", "from": "agent", "name": "Ada"}
 //	{"type": "read", "message_id": 41}                          an agent read up to the visitor's message 41
+//	{"type": "bot_preview", "messages": [{...}, …]}             before "ready", to a visitor without a conversation
+//	    on a bot flow's page: the bot's opening messages (message objects without id), not stored
+//	    yet; the visitor's first message (the answer) stores them, and they then arrive as message
+//	    frames before that message's ack — the widget replaces the preview with them (botrun.go)
 //	{"type": "ready", "seq": 42}                                replay done; live from here
 //	{"type": "resync_required", "seq": 42}                      reload the conversation
 //	{"type": "error", "code": "…", "detail": "…", "client_id": "c-1"}
+//	{"type": "status", "away": true, "message": "…", "back_at": "…", "collect_email": true,
+//	    "email_known": false}                                  the team is away (away.go), at connect too
+//	{"type": "consent", "flow_id": 3, "given": true}            a consent frame was recorded (consent.go)
+//	{"type": "closed"}                                          the conversation was closed (autoclose.go)
+//
+// A visitor who moves to another page (a single-page site) says so:
+//
+//	{"type": "page", "url": "https://…", "title": "Pricing"}
 //
 // seq is a message id: a widget resumes with ?since=<the highest seq it saw>.
 
 // Client frame types.
 const (
 	frameMessage = "message"
+	frameAnswer  = "answer"
 	frameTyping  = "typing"
 	frameRead    = "read"
 )
 
 // Limits of client frames.
 const (
-	// maxClientFrame bounds one visitor frame: a message of maxText bytes plus its envelope.
-	maxClientFrame = maxText + 512
+	// maxClientFrame bounds one visitor frame: a message of maxText bytes plus its envelope
+	// and up to maxFilesPerMessage file handles.
+	maxClientFrame = maxText + 1024
 	maxText        = 8 << 10
 	maxClientID    = 64
 )
@@ -53,6 +74,14 @@ type clientFrame struct {
 	ClientID  string `json:"client_id,omitempty"`
 	Text      string `json:"text,omitempty"`
 	MessageID int64  `json:"message_id,omitempty"`
+	// Files are handles of the visitor's uploads (message only).
+	Files []string `json:"files,omitempty"`
+	// URL and Title are a page frame's (visitor_context.go).
+	URL   string `json:"url,omitempty"`
+	Title string `json:"title,omitempty"`
+	// Email is an email frame's address (away.go); FlowID a consent frame's flow (consent.go).
+	Email  string `json:"email,omitempty"`
+	FlowID int64  `json:"flow_id,omitempty"`
 }
 
 // parseClientFrame decodes and checks a visitor frame strictly: one JSON object, known fields
@@ -62,19 +91,60 @@ func parseClientFrame(b []byte) (clientFrame, error) {
 	if err := wsconn.DecodeFrame(b, maxClientFrame, &f); err != nil {
 		return clientFrame{}, err
 	}
+	if f.Files != nil && f.Type != frameMessage {
+		return clientFrame{}, errors.New("only a message takes files")
+	}
+	if f.Type != framePage && (f.URL != "" || f.Title != "") {
+		return clientFrame{}, errors.New("only a page frame takes url and title")
+	}
+	if (f.Email != "") != (f.Type == frameEmail) {
+		return clientFrame{}, errors.New("an email frame takes email, and only it")
+	}
+	if (f.FlowID != 0) != (f.Type == frameConsent) {
+		return clientFrame{}, errors.New("a consent frame takes flow_id, and only it")
+	}
 	switch f.Type {
+	case frameEmail, frameConsent:
+		if err := f.checkAway(); err != nil {
+			return clientFrame{}, err
+		}
+	case framePage:
+		if err := f.checkPage(); err != nil {
+			return clientFrame{}, err
+		}
 	case frameMessage:
 		if f.ClientID == "" || len(f.ClientID) > maxClientID || !printable(f.ClientID) {
 			return clientFrame{}, fmt.Errorf("a message needs a client_id of 1 to %d printable characters", maxClientID)
 		}
-		if strings.TrimSpace(f.Text) == "" {
-			return clientFrame{}, errors.New("a message needs text")
+		if strings.TrimSpace(f.Text) == "" && len(f.Files) == 0 {
+			return clientFrame{}, errors.New("a message needs text or files")
+		}
+		if len(f.Files) > maxFilesPerMessage {
+			return clientFrame{}, fmt.Errorf("a message carries at most %d files", maxFilesPerMessage)
+		}
+		for _, h := range f.Files {
+			if h == "" || len(h) > 100 || !printable(h) {
+				return clientFrame{}, errors.New("files must be the ids the upload answered")
+			}
+		}
+		if len(f.Files) == 0 {
+			f.Files = nil // "files": [] is none
 		}
 		if len(f.Text) > maxText || !utf8.ValidString(f.Text) {
 			return clientFrame{}, fmt.Errorf("text must be valid UTF-8 of at most %d bytes", maxText)
 		}
 		if f.MessageID != 0 {
 			return clientFrame{}, errors.New("a message takes no message_id")
+		}
+	case frameAnswer:
+		if f.ClientID == "" || len(f.ClientID) > maxClientID || !printable(f.ClientID) {
+			return clientFrame{}, fmt.Errorf("an answer needs a client_id of 1 to %d printable characters", maxClientID)
+		}
+		if strings.TrimSpace(f.Text) == "" || len(f.Text) > maxText || !utf8.ValidString(f.Text) {
+			return clientFrame{}, fmt.Errorf("an answer needs text: valid UTF-8 of at most %d bytes", maxText)
+		}
+		if f.MessageID != 0 {
+			return clientFrame{}, errors.New("an answer takes no message_id")
 		}
 	case frameTyping:
 		if f.ClientID != "" || f.Text != "" || f.MessageID != 0 {
@@ -88,7 +158,7 @@ func parseClientFrame(b []byte) (clientFrame, error) {
 			return clientFrame{}, errors.New("read takes only message_id")
 		}
 	default:
-		return clientFrame{}, fmt.Errorf("unknown frame type %q (want message, typing or read)", f.Type)
+		return clientFrame{}, fmt.Errorf("unknown frame type %q (want message, answer, typing, read, page, email or consent)", f.Type)
 	}
 	return f, nil
 }
@@ -106,13 +176,19 @@ func printable(s string) bool {
 // failure reasons.
 type messageJSON struct {
 	ID int64 `json:"id"`
-	// From is "visitor" or "agent".
+	// From is "visitor", "agent" or "bot".
 	From       string `json:"from"`
 	AuthorName string `json:"author_name,omitempty"`
 	Text       string `json:"text"`
 	ClientID   string `json:"client_id,omitempty"`
-	Status     string `json:"status"`
-	CreatedAt  string `json:"created_at"`
+	// Files are the message's attachments (files.go).
+	Files     []fileJSON `json:"files,omitempty"`
+	Status    string     `json:"status"`
+	CreatedAt string     `json:"created_at"`
+	// A bot's message: the quick replies it offers, the kind of answer it waits for, a link.
+	QuickReplies []quickReplyJSON `json:"quick_replies,omitempty"`
+	Input        string           `json:"input,omitempty"`
+	Link         *linkJSON        `json:"link,omitempty"`
 }
 
 type messageFrameJSON struct {
@@ -130,14 +206,16 @@ func visible(m *store.Message) bool {
 
 func messageFrame(m *store.Message) []byte {
 	j := messageJSON{ID: m.ID, From: "visitor", Text: m.Text, Status: m.Status,
-		CreatedAt: time.UnixMilli(m.CreatedAt).UTC().Format(time.RFC3339Nano)}
+		CreatedAt: time.UnixMilli(m.CreatedAt).UTC().Format(time.RFC3339Nano), Files: messageFiles(m.Attachments)}
 	if m.Direction == "outbound" {
 		j.From = "agent"
-		var sender struct {
-			Name string `json:"name"`
-		}
+		var sender botSender
 		_ = json.Unmarshal(m.Sender, &sender) // a missing name shows none
 		j.AuthorName = firstName(sender.Name)
+		if sender.Bot {
+			j.From, j.AuthorName = "bot", sender.Name
+			j.QuickReplies, j.Input, j.Link = sender.QuickReplies, sender.Input, sender.Link
+		}
 	} else if m.IdempotencyKey != nil {
 		j.ClientID = *m.IdempotencyKey
 	}

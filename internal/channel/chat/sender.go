@@ -24,8 +24,8 @@ func visitorOf(threadKey string) (int64, bool) {
 	return id, err == nil && id > 0
 }
 
-// Send delivers an agent's reply to the visitor's connections on this node and returns at
-// once: the message is "sent" when this returns (the job worker records it), "delivered" when
+// Send delivers an agent's reply to the visitor's connections on this node (connections on
+// other nodes get it from the event log: crossnode.go) and returns at once: the message is "sent" when this returns (the job worker records it), "delivered" when
 // a connection has written it, "read" when the visitor says so. A visitor who is offline gets
 // it when they next connect (the replay), so there is nothing to retry.
 func (s *Service) Send(ctx context.Context, out *channel.Outbound) (string, error) {
@@ -36,6 +36,8 @@ func (s *Service) Send(ctx context.Context, out *channel.Outbound) (string, erro
 	if !ok {
 		return "", channel.Permanent(fmt.Errorf("chat: conversation %d has no visitor", out.Conversation.ID))
 	}
+	// An agent's reply takes the conversation over from its bot, if one still has it (botrun.go).
+	s.agentReplied(ctx, out.Conversation.ID, out.Message.AuthorID)
 	m := *out.Message
 	if m.Status == "queued" {
 		m.Status = "sent" // what it is once this returns
@@ -43,6 +45,11 @@ func (s *Service) Send(ctx context.Context, out *channel.Outbound) (string, erro
 	if s.Hub != nil {
 		id := m.ID
 		s.Hub.Push(visitorID, m.ID, messageFrame(&m), func() { s.markDelivered(id) })
+	}
+	// A visitor who is gone and left an address gets it by email too, unless they come back
+	// for it first (away.go).
+	if err := s.queueEmailReply(ctx, visitorID, &m); err != nil {
+		return "", err
 	}
 	return "chat-" + strconv.FormatInt(m.ID, 10), nil
 }
@@ -81,7 +88,7 @@ func (s *Service) AgentTyping(ctx context.Context, conversationID, userID int64)
 	if err != nil {
 		return
 	}
-	s.Hub.Push(visitorID, 0, typingFrame(u.Name), nil)
+	s.pushEverywhere(visitorID, typingFrame(u.Name)) // the visitor may be connected to another node
 }
 
 // maxReadLookups bounds the read receipts AgentRead looks up at once; more are dropped (the

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/parley-inbox/parley/internal/channel/chat/chatflow"
+	"github.com/parley-inbox/parley/internal/files"
 	"github.com/parley-inbox/parley/internal/inbox"
 	"github.com/parley-inbox/parley/internal/problem"
 	"github.com/parley-inbox/parley/internal/store"
@@ -36,6 +37,9 @@ const (
 type Inbox interface {
 	Receive(ctx context.Context, in inbox.Inbound) (*store.Message, *store.Conversation, bool, error)
 	UpdateMessageStatus(ctx context.Context, messageID int64, status, failureReason string) error
+	// Route and CloseIdle hand a chat off later and auto-close it (handoff.go, autoclose.go).
+	Route(ctx context.Context, conversationID int64, rule *store.RoutingRule) (bool, error)
+	CloseIdle(ctx context.Context, conversationID, idleSince int64, data map[string]any) (bool, error)
 }
 
 // Service manages chat channels, their chatflows and visitors, and delivers agents' replies to
@@ -45,13 +49,22 @@ type Service struct {
 	Inbox Inbox
 	Hub   *Hub
 	Log   *slog.Logger
+	// Files keeps visitors' uploads and serves them the files of their conversation (files.go);
+	// nil turns files off.
+	Files *files.Store
 	// BaseURL is the installation's public URL, for the embed snippet.
 	BaseURL string
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	// VisitorTyping, when set, tells agents that the visitor of a conversation is typing.
 	VisitorTyping func(conversationID, inboxID int64)
+	// Email sends agents' replies to visitors who left an address and are gone, through their
+	// inbox's email channel, and transcripts (away.go, transcript.go); nil sends no mail.
+	Email Mailer
+	// WakeJobs nudges the job runner after a commit that enqueued jobs.
+	WakeJobs func()
 
+	cross     crossNode // messages and frames for visitors connected to other nodes (crossnode.go)
 	readsOnce sync.Once
 	reads     chan struct{} // bounds the read receipts being looked up at once (AgentRead)
 }

@@ -51,6 +51,11 @@ type SessionInput struct {
 	Language string    `json:"language"`
 	Mobile   bool      `json:"mobile"`
 	Identity *Identity `json:"identity"`
+	// TimeZone is the browser's IANA time zone and Title the page's title (visitor context).
+	TimeZone string `json:"time_zone"`
+	Title    string `json:"title"`
+	// UserAgent is the request's User-Agent header, set by the handler.
+	UserAgent string `json:"-"`
 }
 
 // Session is the answer to a session request.
@@ -66,6 +71,13 @@ type Session struct {
 	// ConversationID is the visitor's conversation, if they have one.
 	ConversationID *int64     `json:"conversation_id"`
 	Appearance     Appearance `json:"appearance"`
+	// Heading is who the widget's heading shows (heading.go); nil for the widget's own title.
+	Heading *Heading `json:"heading,omitempty"`
+	// Bot says the page's flow is a bot flow (CHAT-9): the bot greets the visitor (botrun.go).
+	Bot bool `json:"bot,omitempty"`
+	// ConsentGiven says whether the visitor agreed to the flow's consent text (true when the
+	// flow asks none); under explicit consent the widget asks before the first message.
+	ConsentGiven bool `json:"consent_given"`
 }
 
 // HashToken is how visitor tokens are stored.
@@ -139,7 +151,7 @@ func (s *Service) widgetByPublicID(ctx context.Context, publicID string) (*widge
 	} else if err != nil {
 		return nil, err
 	}
-	return &widget{ch: ch, cc: cc, settings: loadSettings(ch.Settings)}, nil
+	return &widget{ch: ch, cc: cc, settings: s.widgetSettings(ch)}, nil
 }
 
 // checkOrigin refuses a browser request from a site the channel does not allow. A request
@@ -199,16 +211,21 @@ func (s *Service) StartSession(ctx context.Context, publicID, origin string, in 
 			}
 		}
 		if v.ID == 0 {
-			return tx.InsertChatVisitor(ctx, v)
+			if err := tx.InsertChatVisitor(ctx, v); err != nil {
+				return err
+			}
+		} else if err := tx.UpdateChatVisitor(ctx, v); err != nil {
+			return err
 		}
-		return tx.UpdateChatVisitor(ctx, v)
+		return recordVisit(ctx, tx, v.ID, in, page, now)
 	})
 	if err != nil {
 		return nil, err
 	}
 	out := &Session{VisitorID: v.ID, Token: token, Identified: v.Email != "", Appearance: w.settings.Appearance}
-	if c, err := s.Store.ChatConversation(ctx, w.ch.ID, v.ThreadKey()); err == nil {
-		out.ConversationID = &c.ID
+	conv, err := s.Store.ChatConversation(ctx, w.ch.ID, v.ThreadKey())
+	if err == nil {
+		out.ConversationID = &conv.ID
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
@@ -217,6 +234,10 @@ func (s *Service) StartSession(ctx context.Context, publicID, origin string, in 
 		return nil, err
 	}
 	f := chatflow.Pick(flows, chatflow.Page{URL: page, Referrer: referrer, Known: v.Email != "", Mobile: in.Mobile})
+	// The visitor's messages go by this flow: its consent, hand-off, away and auto-close.
+	if out.ConsentGiven, err = s.rememberFlow(ctx, v.ID, f); err != nil {
+		return nil, err
+	}
 	if f != nil {
 		anyone, err := s.anyoneAvailable(ctx, f)
 		if err != nil {
@@ -225,6 +246,12 @@ func (s *Service) StartSession(ctx context.Context, publicID, origin string, in 
 		st := chatflow.Available(f, s.now(), anyone)
 		d := chatflow.Decide(f, chatflow.Facts{Mobile: in.Mobile, Status: st})
 		out.Chatflow, out.Availability = &d, &st
+		out.Bot = f.Type == chatflow.TypeBot && f.Bot != nil
+		if d.Launcher {
+			if out.Heading, err = s.heading(ctx, f, conv); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return out, nil
 }

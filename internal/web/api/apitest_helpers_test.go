@@ -75,6 +75,7 @@ func newTestServer(t testing.TB, s *store.Store) *testServer {
 	}
 	ts.API = &Server{Store: s, Inbox: ts.Inbox, Log: log, BaseURL: "http://parley.test", Email: newTestEmail(t, s, ts.Inbox, log),
 		Chat: &chat.Service{Store: s, Inbox: ts.Inbox, Log: log, BaseURL: "http://parley.test"}}
+	ts.API.Chat.Email = ts.API.Email // transcripts go through the email channel
 	ts.Handler = ts.API.Handler()
 	return ts
 }

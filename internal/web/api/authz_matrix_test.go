@@ -193,6 +193,12 @@ var matrixParams = map[string]matrixParam{
 	"chatflows/{flow_id}": {matrixKindOther, func(f *matrixFixture, fresh bool, filled map[string]string) string {
 		return f.newChatflow(filled["channels/{channel_id}"])
 	}},
+	"bots/{id}": {matrixKindOther, func(f *matrixFixture, fresh bool, filled map[string]string) string {
+		return f.newBot()
+	}},
+	"versions/{version}": {matrixKindOther, func(f *matrixFixture, fresh bool, filled map[string]string) string {
+		return "1"
+	}},
 	"custom-channels/{channelId}": {matrixKindOther, func(f *matrixFixture, fresh bool, filled map[string]string) string {
 		if fresh {
 			return f.newCustomChannel()
@@ -259,7 +265,10 @@ var matrixBodies = map[string]func(f *matrixFixture, params map[string]string) s
 		return jsonBody(map[string]any{"body": "A note from the matrix."})
 	},
 	"POST /api/v1/conversations/{id}/read": func(f *matrixFixture, params map[string]string) string { return "" },
-	"POST /api/v1/jobs/{id}/retry":         func(f *matrixFixture, params map[string]string) string { return "" },
+	"POST /api/v1/conversations/{id}/transcript": func(f *matrixFixture, params map[string]string) string {
+		return jsonBody(map[string]any{"to": "grace@example.com"})
+	},
+	"POST /api/v1/jobs/{id}/retry": func(f *matrixFixture, params map[string]string) string { return "" },
 	"POST /api/v1/contacts": func(f *matrixFixture, params map[string]string) string {
 		return jsonBody(map[string]any{"name": "Grace Hopper", "emails": []string{f.uniqueEmail()}})
 	},
@@ -278,6 +287,10 @@ var matrixBodies = map[string]func(f *matrixFixture, params map[string]string) s
 	},
 	"POST /api/v1/channels/{id}/test-email":    func(f *matrixFixture, params map[string]string) string { return "" },
 	"POST /api/v1/channels/{id}/inbound-email": func(f *matrixFixture, params map[string]string) string { return "" },
+	"PUT /api/v1/inboxes/{id}/slack": func(f *matrixFixture, params map[string]string) string {
+		return jsonBody(map[string]any{"channel_id": "C0123456789", "enabled": false})
+	},
+	"POST /api/v1/inboxes/{id}/slack/test": func(f *matrixFixture, params map[string]string) string { return "" },
 	"PUT /api/v1/inboxes/{id}/email-filters": func(f *matrixFixture, params map[string]string) string {
 		return jsonBody(map[string]any{"allow": []string{"partner.example"}, "deny": []string{"spam@bulk.example"}})
 	},
@@ -296,6 +309,16 @@ var matrixBodies = map[string]func(f *matrixFixture, params map[string]string) s
 	},
 	"PUT /api/v1/users/{id}/capacity": func(f *matrixFixture, params map[string]string) string {
 		return jsonBody(map[string]any{"total": 5, "messaging": 3})
+	},
+	"POST /api/v1/bots": func(f *matrixFixture, params map[string]string) string {
+		return jsonBody(map[string]any{"name": "Bot " + f.unique(), "definition": json.RawMessage(matrixBotDefinition)})
+	},
+	"PUT /api/v1/bots/{id}": func(f *matrixFixture, params map[string]string) string {
+		return jsonBody(map[string]any{"name": "Renamed " + f.unique(), "definition": json.RawMessage(matrixBotDefinition)})
+	},
+	"POST /api/v1/conversations/{id}/bot/takeover": func(f *matrixFixture, params map[string]string) string {
+		f.botRun(params["conversations/{id}"]) // a bot has the conversation, so taking it over succeeds
+		return ""
 	},
 }
 
@@ -487,6 +510,37 @@ func (f *matrixFixture) newChatChannel(in *store.Inbox) int64 {
 		f.t.Fatal(err)
 	}
 	return v.Channel.ID
+}
+
+const matrixBotDefinition = `{"steps":[{"id":"hi","type":"send_message","send_message":{"text":"Hello"}}]}`
+
+// botRun gives a conversation (by id as a path string) an active bot run, unless it does not
+// exist (the matrix's missing id).
+func (f *matrixFixture) botRun(conversationID string) {
+	f.t.Helper()
+	id, err := strconv.ParseInt(conversationID, 10, 64)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if _, err := f.s.Conversation(f.ctx, id, 0); err != nil {
+		return
+	}
+	botID, _ := strconv.ParseInt(f.newBot(), 10, 64)
+	f.tx(func(tx *store.Tx) error {
+		return tx.UpsertBotRun(f.ctx, &store.BotRun{ConversationID: id, BotID: botID, Version: 1,
+			State: json.RawMessage(`{"version":1,"language":"en"}`), Status: store.BotRunActive})
+	})
+}
+
+// newBot creates a bot and returns its id.
+func (f *matrixFixture) newBot() string {
+	f.t.Helper()
+	name := "Bot " + f.unique()
+	b, err := f.ts.API.Chat.CreateBot(f.ctx, nil, chat.BotInput{Name: &name, Definition: json.RawMessage(matrixBotDefinition)})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return itoa(b.ID)
 }
 
 // newChatflow adds a chatflow to a chat channel (by id as a path string) and returns its id.
@@ -841,6 +895,9 @@ var matrixNoSuccess = map[string]string{
 	// Mail providers authenticate with the channel's webhook secret, which no caller of the matrix
 	// holds; email_channels_test.go posts mail with it.
 	"POST /api/v1/channels/{id}/inbound-email": "it takes the channel's webhook secret, not a user's credentials",
+	// Testing calls Slack's auth.test with the inbox's bot token, which the fixture has none of
+	// (409 slack_not_configured); internal/web/api/slack_test.go tests it against a local Slack.
+	"POST /api/v1/inboxes/{id}/slack/test": "it needs a Slack bot token and Slack's answer",
 }
 
 // checkRoute calls one route as every caller and checks the answers.

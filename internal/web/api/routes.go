@@ -50,6 +50,9 @@ func (s *Server) routes() []Route {
 	rts = append(rts, emailChannelRoutes()...)
 	rts = append(rts, emailFilterRoutes()...)
 	rts = append(rts, chatChannelRoutes()...)
+	rts = append(rts, slackRoutes()...)
+	rts = append(rts, botRoutes()...)
+	rts = append(rts, transcriptRoutes()...)
 	rts = append(rts, realtimeRoutes()...)
 	rts = append(rts, openapiRoutes()...)
 	return rts

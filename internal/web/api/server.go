@@ -20,6 +20,7 @@ import (
 	"github.com/parley-inbox/parley/internal/inbox"
 	"github.com/parley-inbox/parley/internal/problem"
 	"github.com/parley-inbox/parley/internal/realtime"
+	"github.com/parley-inbox/parley/internal/slack"
 	"github.com/parley-inbox/parley/internal/store"
 )
 
@@ -36,6 +37,8 @@ type Server struct {
 	Email *email.Service
 	// Chat serves chat channels and their chatflows; nil answers 503 chat_unavailable.
 	Chat *chat.Service
+	// Slack serves inboxes' Slack mirror settings; nil builds one over Store and Inbox.
+	Slack *slack.Service
 
 	// SignIns throttles sign-in attempts per email and client address; share one with the
 	// other HTTP edge of the process (nil: this server keeps its own).

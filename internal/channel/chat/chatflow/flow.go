@@ -79,6 +79,13 @@ const (
 	StrategyBalanced    = "balanced"
 )
 
+// Heading modes (CHAT-2): whom the widget's heading shows.
+const (
+	HeadingUsersAndTeams = "users_and_teams" // up to three of the named users and teams' members
+	HeadingCustom        = "custom"          // a name and avatar the flow sets
+	HeadingContactOwner  = "contact_owner"   // the visitor's contact owner, else as users_and_teams
+)
+
 // DefaultAutoCloseMinutes is CHAT-10's default.
 const DefaultAutoCloseMinutes = 30
 
@@ -93,6 +100,7 @@ var (
 	ConsentModes  = []string{ConsentNone, ConsentImplicit, ConsentExplicit}
 	AssignTargets = []string{AssignUsersAndTeams, AssignContactOwner}
 	Strategies    = []string{StrategyRoundRobin, StrategyBalanced}
+	HeadingModes  = []string{HeadingUsersAndTeams, HeadingCustom, HeadingContactOwner}
 	botModes      = []string{ModeBusinessHours, ModeAlways}
 )
 
@@ -137,6 +145,21 @@ type Flow struct {
 	// Bot names the bot a bot flow runs; a live chat flow has none.
 	Bot     *BotRef `json:"bot,omitempty"`
 	HandOff HandOff `json:"hand_off"`
+	// Heading is who the widget's heading shows; nil shows the widget's own title only.
+	Heading *Heading `json:"heading,omitempty"`
+}
+
+// Heading is who the widget's heading presents to the visitor (CHAT-2). Under users_and_teams
+// the widget shows at most three of the users and the teams' members (a random three when there
+// are more); under contact_owner the visitor's contact owner, and for visitors without one the
+// users and teams as under users_and_teams; under custom a name and an avatar of the flow's own.
+type Heading struct {
+	Mode    string  `json:"mode"`
+	UserIDs []int64 `json:"user_ids"`
+	TeamIDs []int64 `json:"team_ids"`
+	// Name and AvatarURL are for custom only.
+	Name      string `json:"name,omitempty"`
+	AvatarURL string `json:"avatar_url,omitempty"`
 }
 
 // Display is the welcome message and how the widget presents itself (CHAT-4).
@@ -368,7 +391,38 @@ func (f *Flow) Validate() error {
 		p.add(CodeInvalidChatflow, "bot", "only bot chatflows run a bot")
 	}
 	f.HandOff.validate(&p)
+	if f.Heading != nil {
+		f.Heading.validate(&p)
+	}
 	return p.err()
+}
+
+func (h *Heading) validate(p *problems) {
+	if h.Mode == "" {
+		h.Mode = HeadingUsersAndTeams
+	}
+	if !slices.Contains(HeadingModes, h.Mode) {
+		p.add(CodeInvalidChatflow, "heading.mode", oneOf(HeadingModes))
+	}
+	h.UserIDs = cleanIDs(p, h.UserIDs, "heading.user_ids")
+	h.TeamIDs = cleanIDs(p, h.TeamIDs, "heading.team_ids")
+	var msg string
+	if h.Name, msg = cleanText(h.Name, maxName, false); msg != "" {
+		p.add(CodeInvalidChatflow, "heading.name", msg)
+	}
+	h.AvatarURL = strings.TrimSpace(h.AvatarURL)
+	if h.AvatarURL != "" && !absoluteHTTP(h.AvatarURL) {
+		p.add(CodeInvalidChatflow, "heading.avatar_url", "must be a full http or https URL")
+	}
+	switch {
+	case h.Mode == HeadingCustom && h.Name == "" && msg == "":
+		p.add(CodeInvalidChatflow, "heading.name", "must not be empty for a custom heading")
+	case h.Mode == HeadingCustom && (len(h.UserIDs) > 0 || len(h.TeamIDs) > 0):
+		p.add(CodeInvalidChatflow, "heading.user_ids", "is not for a custom heading")
+	case h.Mode != HeadingCustom && (h.Name != "" || h.AvatarURL != ""):
+		// A name kept from an earlier custom heading would silently never show.
+		p.add(CodeInvalidChatflow, "heading.name", "is only for a custom heading")
+	}
 }
 
 func (d *Display) validate(p *problems) {

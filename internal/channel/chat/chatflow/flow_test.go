@@ -86,7 +86,8 @@ const full = `{
 	"away": {"message": "Vi är borta.", "show_back_at": true, "collect_email": true, "hide_launcher": false},
 	"auto_close_minutes": 45,
 	"consent": {"mode": "explicit", "text": "Jag godkänner.", "privacy_url": "https://example.com/privacy"},
-	"hand_off": {"assign_to": "users_and_teams", "user_ids": [3, 1], "team_ids": [2], "only_available": false, "strategy": "balanced"}
+	"hand_off": {"assign_to": "users_and_teams", "user_ids": [3, 1], "team_ids": [2], "only_available": false, "strategy": "balanced"},
+	"heading": {"mode": "contact_owner", "user_ids": [4, 4, 1], "team_ids": [2]}
 }`
 
 func TestParseFull(t *testing.T) {
@@ -103,6 +104,9 @@ func TestParseFull(t *testing.T) {
 	}
 	if !slices.Equal(bh.Holidays, []string{"2026-12-24", "2026-12-25"}) {
 		t.Errorf("holidays: %v", bh.Holidays)
+	}
+	if h := f.Heading; h == nil || h.Mode != HeadingContactOwner || !slices.Equal(h.UserIDs, []int64{1, 4}) || !slices.Equal(h.TeamIDs, []int64{2}) {
+		t.Errorf("heading: %+v", f.Heading)
 	}
 	// Validated flows survive a round trip through JSON unchanged, and validating again changes nothing.
 	data, err := json.Marshal(f)
@@ -244,6 +248,15 @@ func TestValidateProblems(t *testing.T) {
 		{"strategy", func(f *Flow) { f.HandOff.Strategy = "random" }, CodeInvalidChatflow, []string{"hand_off.strategy"}},
 		{"user id", func(f *Flow) { f.HandOff.UserIDs = []int64{4, 0} }, CodeInvalidChatflow, []string{"hand_off.user_ids[1]"}},
 		{"team id", func(f *Flow) { f.HandOff.TeamIDs = []int64{-2} }, CodeInvalidChatflow, []string{"hand_off.team_ids[0]"}},
+		{"heading mode", func(f *Flow) { f.Heading.Mode = "everyone" }, CodeInvalidChatflow, []string{"heading.mode"}},
+		{"heading user id", func(f *Flow) { f.Heading.UserIDs = []int64{0} }, CodeInvalidChatflow, []string{"heading.user_ids[0]"}},
+		{"custom heading without a name", func(f *Flow) { f.Heading = &Heading{Mode: HeadingCustom, AvatarURL: "https://x.test/a.png"} },
+			CodeInvalidChatflow, []string{"heading.name"}},
+		{"custom heading with users", func(f *Flow) { f.Heading.Mode, f.Heading.Name = HeadingCustom, "Acme" },
+			CodeInvalidChatflow, []string{"heading.user_ids"}},
+		{"heading name of users", func(f *Flow) { f.Heading.Name = "Acme" }, CodeInvalidChatflow, []string{"heading.name"}},
+		{"heading avatar", func(f *Flow) { f.Heading = &Heading{Mode: HeadingCustom, Name: "Acme", AvatarURL: "javascript:x"} },
+			CodeInvalidChatflow, []string{"heading.avatar_url"}},
 		{"first problem's code", func(f *Flow) {
 			f.Targeting.Groups[0].Rules[0].Value = ""
 			f.Availability.BusinessHours.TimeZone = "x"
@@ -301,5 +314,28 @@ func TestParseErrors(t *testing.T) {
 func TestHandOffMatchesRouting(t *testing.T) {
 	if !slices.Equal(AssignTargets, routing.AssignTargets) || !slices.Equal(Strategies, routing.Strategies) {
 		t.Errorf("hand-off values %v %v differ from routing's %v %v", AssignTargets, Strategies, routing.AssignTargets, routing.Strategies)
+	}
+}
+
+func TestHeading(t *testing.T) {
+	// No heading is the widget's own title; an empty one is users and teams (of nobody yet).
+	f, err := Parse([]byte(`{"name":"x","inbox_id":1}`))
+	if err != nil || f.Heading != nil {
+		t.Fatalf("no heading: %+v, %v", f, err)
+	}
+	f, err = Parse([]byte(`{"name":"x","inbox_id":1,"heading":{}}`))
+	if err != nil || f.Heading == nil || f.Heading.Mode != HeadingUsersAndTeams || f.Heading.UserIDs == nil {
+		t.Fatalf("empty heading: %+v, %v", f.Heading, err)
+	}
+	f, err = Parse([]byte(`{"name":"x","inbox_id":1,"heading":{"mode":"custom","name":" Acme support ","avatar_url":"https://acme.test/a.png"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := f.Heading; h.Name != "Acme support" || h.AvatarURL != "https://acme.test/a.png" {
+		t.Errorf("custom heading %+v", h)
+	}
+	data, _ := json.Marshal(f.Heading)
+	if want := `{"mode":"custom","user_ids":[],"team_ids":[],"name":"Acme support","avatar_url":"https://acme.test/a.png"}`; string(data) != want {
+		t.Errorf("heading JSON %s, want %s", data, want)
 	}
 }

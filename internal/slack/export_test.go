@@ -1,0 +1,4 @@
+package slack
+
+// ChatKind exposes chatKind to the tests.
+const ChatKind = chatKind
