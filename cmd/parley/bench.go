@@ -28,6 +28,7 @@ Scenarios (SPEC section 14; results and the commands behind them are in BENCHMAR
   pages        the web app's pages and the blocks live updates refetch, with browser sessions
   email        deliver generated mail to the SMTP receiver from concurrent connections (PERF-6)
   startup      start-up time and idle memory of the server (PERF-7)
+  chat         the widget's gzipped size (PERF-7) and visitor message → agent screen latency
 
 By default the benchmark starts its own server on 127.0.0.1 — in this process, or as a child
 process for connections and startup (--server process|in-process) — on a temporary SQLite
@@ -151,6 +152,16 @@ var scenarios = []scenario{
 			return func(ctx context.Context, _ *bench.Target, e *benchEnv) (*bench.Result, error) {
 				o.Binary, o.DataDir, o.DatabaseURL = e.binary, e.cfg.DataDir, e.cfg.DatabaseURL
 				return bench.Startup(ctx, o)
+			}
+		}},
+	{name: "chat", summary: "the widget's gzipped size (PERF-7) and visitor message → agent screen latency", needsServer: true,
+		flags: func(fs *flag.FlagSet) func(ctx context.Context, t *bench.Target, e *benchEnv) (*bench.Result, error) {
+			o := bench.ChatOptions{}
+			fs.IntVar(&o.Messages, "messages", 1000, "visitor messages to send in all")
+			fs.IntVar(&o.Visitors, "visitors", 20, "visitors sending at once, each on their own widget socket")
+			fs.Float64Var(&o.Rate, "rate", 4, "messages per second per visitor (the server allows a visitor 5 frames/s)")
+			return func(ctx context.Context, t *bench.Target, _ *benchEnv) (*bench.Result, error) {
+				return bench.Chat(ctx, t, o)
 			}
 		}},
 }

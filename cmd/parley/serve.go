@@ -22,6 +22,7 @@ import (
 	"github.com/parley-inbox/parley/internal/inbox"
 	"github.com/parley-inbox/parley/internal/jobs"
 	"github.com/parley-inbox/parley/internal/mail"
+	"github.com/parley-inbox/parley/internal/slack"
 	"github.com/parley-inbox/parley/internal/store"
 	"github.com/parley-inbox/parley/internal/web/api"
 	"github.com/parley-inbox/parley/internal/web/setup"
@@ -66,7 +67,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// Live chat: the visitors' hub of this node and the chat channel, which delivers agents'
 	// replies to visitors (its Sender) and serves the widget endpoints.
 	chatHub := chat.NewHub(log, chat.HubOptions{})
-	chatSvc := &chat.Service{Store: s, Inbox: svc, Hub: chatHub, Log: log, BaseURL: c.BaseURL}
+	chatSvc := &chat.Service{Store: s, Inbox: svc, Hub: chatHub, Log: log, BaseURL: c.BaseURL, Files: fileStore}
 	svc.Senders[chat.Kind] = chatSvc
 	runner := &jobs.Runner{Store: s, Workers: c.Workers, Log: log, Handlers: map[string]jobs.Handler{
 		inbox.DeliverJob:       svc.Deliver,
@@ -74,18 +75,35 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}}
 	svc.WakeJobs = runner.Wake
 	emailSvc.WakeJobs = runner.Wake
+	// Live chat hands off by chatflow, emails replies and transcripts, and hears of closes.
+	chatSvc.Email, chatSvc.WakeJobs = emailSvc, runner.Wake
+	runner.Handlers[chat.EmailReplyJob] = chatSvc.EmailReply
+	runner.Handlers[chat.TranscriptJob] = chatSvc.Transcript
+	runner.Handlers[chat.JobBotWebhook] = chatSvc.HandleBotWebhook // a bot's webhook step (CHAT-9)
+	svc.RoutingRuleFor, svc.Closed = chatSvc.RoutingRuleFor, chatSvc.Closed
 
 	rt := newRealtimeNode(s, log)
 	// Live chat and the agents' realtime tell each other of typing and reading.
 	rt.hub.OnReplyTyping = chatSvc.AgentTyping
 	rt.hub.OnConversationRead = chatSvc.AgentRead
 	chatSvc.VisitorTyping = rt.hub.RelayVisitorTyping
+	// A visitor may be connected to another node than the one that sends to them.
+	rt.hub.OnMessage = chatSvc.MessageEvent
+	chatSvc.UseBus(rt.bus)
+	// Slack mirror of live chats (CHAT-13): it tails the event log for chat messages and posts
+	// them by job; Slack's events come back on /slack/events and become replies by job.
+	slackSvc := &slack.Service{Store: s, Inbox: svc, Log: log, BaseURL: c.BaseURL, Client: &slack.Client{}, WakeJobs: runner.Wake}
+	runner.Handlers[slack.MirrorJob] = slackSvc.HandleMirrorJob
+	runner.Handlers[slack.EventJob] = slackSvc.HandleEventJob
 	signIns := &throttle.SignIns{} // one sign-in budget for the API and the web app
 	apiServer := &api.Server{Store: s, Inbox: svc, Log: log, BaseURL: c.BaseURL, Realtime: rt.hub, SignIns: signIns}
 	apiServer.Email = emailSvc
 	apiServer.Chat = chatSvc
+	apiServer.Slack = slackSvc
 	app := &ui.Server{Store: s, Inbox: svc, Workspace: ws, Log: log, BaseURL: c.BaseURL, Files: fileStore, SignIns: signIns}
 	app.Email = emailSvc
+	app.Slack = slackSvc
+	app.Chat = chatSvc
 	if c.SMTPURL != "" {
 		// Password reset and invitation mail; without it the sign-in page offers no reset.
 		m, err := mail.NewSMTP(c.SMTPURL, c.MailFrom)
@@ -98,7 +116,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	widgetMux := http.NewServeMux()
 	widgetMux.Handle("/widget/v1/", chatSvc.Handler())
 	widgetMux.Handle("GET /widget/{file}", widget.Handler(chatSvc.WidgetExists))
-	handler := routes(apiServer.Handler(), setup.Handler(ws, c.BaseURL, log), app.Handler(), widgetMux, s)
+	handler := routes(apiServer.Handler(), setup.Handler(ws, c.BaseURL, log), app.Handler(), widgetMux, slackSvc.EventsHandler(), s)
 
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
@@ -140,6 +158,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// Working hours start without anyone acting: offer waiting conversations again every half
 	// minute (ROUTE-4). Every other way of making room offers them at once.
 	wg.Go(func() { svc.RunRouting(jobsCtx, 30*time.Second) })
+	// Chat messages of inboxes with a Slack mirror are enqueued for Slack as they are logged.
+	wg.Go(func() { slackSvc.RunMirror(jobsCtx) })
+	// Chats idle past their chatflow's auto_close_minutes are closed (CHAT-10).
+	wg.Go(func() { chatSvc.RunAutoClose(jobsCtx, time.Minute) })
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("parley is running", "url", c.BaseURL, "listen", ln.Addr().String(), "database", string(s.Dialect()),
@@ -204,14 +226,16 @@ func firstOwner(ctx context.Context, c *config.Config, ws *workspace.Service, st
 }
 
 // routes composes the process's top-level handler: the API, the HubSpot-compatible custom
-// channels paths, the chat widget's script and visitor endpoints, the first-run setup page, the health
+// channels paths, the chat widget's script and visitor endpoints, Slack's events, the first-run setup page, the health
 // checks and, for everything else, the web app.
-func routes(apiHandler, setupHandler, appHandler, widgetHandler http.Handler, s *store.Store) http.Handler {
+func routes(apiHandler, setupHandler, appHandler, widgetHandler, slackEvents http.Handler, s *store.Store) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiHandler)
 	// Called from customers' sites: outside the API's cross-origin protection, with CORS for
 	// each chat channel's allowed origins.
 	mux.Handle("/widget/", widgetHandler)
+	// Slack's Events API: signed with each inbox's Slack signing secret, not a session.
+	mux.Handle("POST "+slack.EventsPath, slackEvents)
 	mux.Handle("/conversations/v3/", apiHandler)
 	mux.Handle("/setup", setupHandler)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -53,6 +53,9 @@ type contactSidebar struct {
 	Conversations []contactConversation
 	CurrentID     int64
 	Notes         []contactNote
+	// Visitor is the live chat visitor of the open conversation (visitor_context.go); nil
+	// for other conversations and on the contact page.
+	Visitor *visitorContext
 	// Errors holds a refused change's message by form field ("name", "email", "prop:plan"…);
 	// values holds what was typed there, so it is not lost.
 	Errors map[string]string
@@ -170,10 +173,16 @@ func (cs *contactSidebar) IdentityKind(kind string) string {
 // contactSidebar is the contact of the open conversation; a conversation without a contact
 // gets an empty sidebar.
 func (s *Server) contactSidebar(r *http.Request, c *store.Conversation) (*contactSidebar, error) {
-	if c.ContactID == nil {
-		return &contactSidebar{lang: s.lang(r, user(r)), CurrentID: c.ID}, nil
+	cs := &contactSidebar{lang: s.lang(r, user(r)), CurrentID: c.ID}
+	if c.ContactID != nil {
+		var err error
+		if cs, err = s.loadContact(r, *c.ContactID, c.ID); err != nil {
+			return nil, err
+		}
 	}
-	return s.loadContact(r, *c.ContactID, c.ID)
+	var err error
+	cs.Visitor, err = s.visitorContext(r.Context(), c, cs.lang, readerLocation(user(r)), time.Now())
+	return cs, err
 }
 
 // loadContact reads everything the contact blocks show. currentID is the open conversation

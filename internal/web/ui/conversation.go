@@ -715,10 +715,69 @@ func (b *timelineBuilder) event(e *timelineEntry, ev *store.ConversationEvent) {
 	case "routing_waiting":
 		e.Text = T("timeline.event.routing_waiting")
 		e.Detail = b.routingDetail(d)
+	case "bot_started", "bot_handed_off", "bot_ended", "bot_taken_over", "ticket_created":
+		b.botEvent(e, ev, actor)
 	default:
 		e.Text = T("timeline.event.other", actor, strings.ReplaceAll(ev.Type, "_", " "))
 	}
 }
+
+// botEvent words the events of a chat bot's run (CHAT-9, written by channel/chat's bot runtime):
+// which bot started, handed over or ended and why, an agent taking over, and a ticket the bot filed.
+func (b *timelineBuilder) botEvent(e *timelineEntry, ev *store.ConversationEvent, actor string) {
+	var d struct {
+		BotName string `json:"bot_name"`
+		Reason  string `json:"reason"`
+		Name    string `json:"name"`
+		Source  string `json:"source"`
+	}
+	_ = json.Unmarshal(ev.Data, &d) // an unreadable explanation leaves the plain sentence
+	T := b.pg.T
+	bot := d.BotName
+	if bot == "" {
+		bot = T("timeline.bot.unnamed")
+	}
+	switch ev.Type {
+	case "bot_started":
+		e.Text = T("timeline.event.bot_started", bot)
+	case "bot_handed_off":
+		e.Text = T("timeline.event.bot_handed_off", bot)
+	case "bot_ended":
+		switch d.Reason {
+		case "closed":
+			e.Text = T("timeline.event.bot_ended_closed")
+		case "no_valid_answer":
+			e.Text = T("timeline.event.bot_ended_no_answer", bot)
+		default:
+			e.Text = T("timeline.event.bot_ended", bot)
+			// A definition that changed under the run, a loop cut short or a broken step: the
+			// admin who edits bots wants to know.
+			if slices.Contains(botEndReasons, d.Reason) {
+				e.Detail = T("timeline.bot.reason." + d.Reason)
+			}
+		}
+	case "bot_taken_over":
+		if d.Reason == "replied" {
+			e.Text = T("timeline.event.bot_taken_over_replied", actor)
+		} else {
+			e.Text = T("timeline.event.bot_taken_over", actor)
+		}
+	case "ticket_created":
+		name := d.Name
+		if name == "" {
+			name = T("timeline.bot.unnamed_ticket")
+		}
+		if d.Source == "bot" || ev.ActorID == nil {
+			e.Text = T("timeline.event.ticket_created_bot", name)
+		} else {
+			e.Text = T("timeline.event.ticket_created", actor, name)
+		}
+	}
+}
+
+// botEndReasons are the reasons of a bot's end that the timeline explains
+// (timeline.bot.reason.<reason>); completing its steps needs no explanation.
+var botEndReasons = []string{"definition_changed", "step_limit", "broken_definition"}
 
 // filterRules are the Filtered view's rules a "filtered" event may name, each explained by
 // timeline.filter_rule.<rule>.

@@ -68,6 +68,8 @@ type conversationHeader struct {
 	// Query is the list's state ("?view=mine…" or ""), kept on every action's URL so that a
 	// page without scripts comes back to the same list.
 	Query string
+	// Bot is the bot that still has a chat conversation (bots_takeover.go); nil otherwise.
+	Bot *activeBot
 }
 
 // assignee is one person in the assign menu.
@@ -109,6 +111,11 @@ func (s *Server) conversationHeader(r *http.Request, c *store.Conversation) (*co
 		}
 		h.Channel = ch
 	}
+	bot, err := s.activeBot(ctx, c, h.Channel)
+	if err != nil {
+		return nil, err
+	}
+	h.Bot = bot
 	inboxes, _, err := s.Workspace.Inboxes(ctx, u, 0, 500)
 	if err != nil {
 		return nil, err

@@ -73,7 +73,7 @@ var standardViews = []struct {
 	Count bool
 }{
 	{"unassigned", true}, {"mine", true}, {"open", true}, {"snoozed", true},
-	{"closed", false}, {"filtered", false}, {"spam", false}, {"trash", false},
+	{"bots", false}, {"closed", false}, {"filtered", false}, {"spam", false}, {"trash", false},
 }
 
 // filterFor turns the list's state into the domain's list filter: the view sets the base, the
@@ -95,6 +95,9 @@ func filterFor(view string, q url.Values, loc *time.Location) (inbox.Filter, err
 		f.Status, f.Snoozed = "", nil
 	case "filtered":
 		f.Status, f.Snoozed, f.Filtered = "", nil, true
+	case "bots":
+		// Chat conversations a bot still has (CHAT-9), until it hands off or an agent takes over.
+		f.Snoozed, f.BotActive = nil, true
 	case "spam":
 		f.Status, f.Snoozed, f.Spam = "", nil, true
 	case "trash":

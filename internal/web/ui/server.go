@@ -10,12 +10,14 @@ import (
 	"strings"
 
 	"github.com/parley-inbox/parley/internal/auth"
+	"github.com/parley-inbox/parley/internal/channel/chat"
 	"github.com/parley-inbox/parley/internal/channel/email"
 	"github.com/parley-inbox/parley/internal/channel/email/imapsync"
 	"github.com/parley-inbox/parley/internal/files"
 	"github.com/parley-inbox/parley/internal/inbox"
 	"github.com/parley-inbox/parley/internal/mail"
 	"github.com/parley-inbox/parley/internal/problem"
+	"github.com/parley-inbox/parley/internal/slack"
 	"github.com/parley-inbox/parley/internal/store"
 	"github.com/parley-inbox/parley/internal/web/session"
 	"github.com/parley-inbox/parley/internal/workspace"
@@ -37,6 +39,12 @@ type Server struct {
 	// Email connects team email to inboxes (settings_email.go) and renders mail in the
 	// timeline; nil when email is not set up (the setup screens say so).
 	Email *email.Service
+	// Chat is live chat (settings_chat.go): chat channels and their chatflows; nil when live
+	// chat is not set up (Settings → Chat says so).
+	Chat *chat.Service
+	// Slack mirrors inboxes' live chats into Slack (settings_slack.go); nil hides the Slack
+	// section of an inbox's page.
+	Slack *slack.Service
 	// IMAPTest checks a mailbox for the setup screen's "Test connection" (imapsync.Test when
 	// nil; tests replace it).
 	IMAPTest func(ctx context.Context, cfg imapsync.Config) error
@@ -77,11 +85,15 @@ func (s *Server) routes() []route {
 	rts = append(rts, s.inboxRoutes()...)
 	rts = append(rts, s.conversationRoutes()...)
 	rts = append(rts, s.conversationActionRoutes()...)
+	rts = append(rts, s.transcriptRoutes()...)
 	rts = append(rts, s.attachmentRoutes()...)
 	rts = append(rts, s.contactRoutes()...)
+	rts = append(rts, s.visitorContextRoutes()...)
 	rts = append(rts, s.profileRoutes()...)
 	rts = append(rts, s.settingsRoutes()...)
 	rts = append(rts, s.emailSettingsRoutes()...)
+	rts = append(rts, s.chatSettingsRoutes()...)
+	rts = append(rts, s.botRoutes()...)
 	return rts
 }
 

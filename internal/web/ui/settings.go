@@ -44,7 +44,7 @@ func (s *Server) settingsRoutes() []route {
 }
 
 // settingsSections is the settings navigation, in order; each is /settings/<name>.
-var settingsSections = []string{"inboxes", "users", "teams", "routing", "email", "channels", "tokens", "audit"}
+var settingsSections = []string{"inboxes", "users", "teams", "routing", "email", "chat", "bots", "channels", "tokens", "audit"}
 
 // settingsPage is what every settings page has besides its section's data.
 type settingsPage struct {

@@ -7,12 +7,13 @@ import (
 	"strings"
 
 	"github.com/parley-inbox/parley/internal/problem"
+	"github.com/parley-inbox/parley/internal/slack"
 	"github.com/parley-inbox/parley/internal/store"
 	"github.com/parley-inbox/parley/internal/workspace"
 )
 
 func (s *Server) settingsInboxRoutes() []route {
-	return []route{
+	return append([]route{
 		{pattern: "GET /settings/inboxes", admin: true, handle: func(w http.ResponseWriter, r *http.Request) error {
 			return s.showSettings(w, r, "inboxes", s.inboxesSettings)
 		}},
@@ -23,7 +24,7 @@ func (s *Server) settingsInboxRoutes() []route {
 		{pattern: "POST /settings/inboxes/{id}", admin: true, handle: s.updateInbox},
 		{pattern: "POST /settings/inboxes/{id}/email-filters", admin: true, handle: s.setEmailFilters},
 		{pattern: "POST /settings/inboxes/{id}/delete", admin: true, handle: s.deleteInbox},
-	}
+	}, s.slackSettingsRoutes()...)
 }
 
 type inboxesSettings struct {
@@ -137,11 +138,13 @@ func (s *Server) deleteInbox(w http.ResponseWriter, r *http.Request) error {
 	return s.settingsDone(w, r, "inboxes", "/settings/inboxes", "settings.flash.inbox_deleted", s.inboxesSettings)
 }
 
-// inboxSettings is one inbox's own page: its email allow and deny lists (SPEC EMAIL-6).
+// inboxSettings is one inbox's own page: its email allow and deny lists (SPEC EMAIL-6) and
+// its Slack mirror of live chats (CHAT-13, settings_slack.go).
 type inboxSettings struct {
 	*settingsPage
 	Inbox   *store.Inbox
 	Filters *store.EmailFilters
+	Slack   *slack.View // nil on a server without the Slack mirror
 }
 
 func (s *Server) inboxSettings(r *http.Request, sp *settingsPage) (string, any, error) {
@@ -154,6 +157,9 @@ func (s *Server) inboxSettings(r *http.Request, sp *settingsPage) (string, any, 
 		return "", nil, err
 	}
 	if d.Filters, err = s.Inbox.EmailFilters(r.Context(), user(r), id); err != nil {
+		return "", nil, err
+	}
+	if d.Slack, err = s.inboxSlack(r.Context(), user(r), id); err != nil {
 		return "", nil, err
 	}
 	return "settings-inbox", d, nil

@@ -11,6 +11,8 @@ import "./settings.js"; // settings: copy buttons and the confirm dialog
 import "./attachments.js"; // the composer's files: drag and drop, paste, the picker, uploads
 import "./composer.js"; // the conversation: composer tabs, drafts, snippets, mentions, typing
 import "./email.js"; // email conversations: recipients, forwarding and their drafts
+import "./bot-editor.js"; // settings → bots: the step editor and its widget preview
+import "./chat-settings.js"; // live chat settings: the snippet's copy button, the chatflow editor
 
 const strings = JSON.parse(document.body.dataset.strings || "{}");
 export const t = (key) => strings[key] || key;

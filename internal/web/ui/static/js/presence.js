@@ -4,14 +4,18 @@
 // parley:presence / parley:typing; the header names the people who can see the conversation
 // in data-people (id → name). Your own user is never shown. A typing notice fades 5 s after
 // that person's last typing frame. The state is kept per conversation, so a header re-rendered
-// by a live update, or another conversation opened, shows it again at once.
+// by a live update, or another conversation opened, shows it again at once. A live chat
+// visitor's typing comes as a typing frame "from": "visitor" without a user id: the header
+// says "Ada is typing…" (the contact's name, data-visitor-typing-named) or "The visitor is
+// typing…" (data-visitor-typing), fading the same way.
 import { startMenus } from "./menus.js";
 
 const TYPING_MS = 5000;
 const strings = JSON.parse(document.body.dataset.strings || "{}");
 const me = document.body.dataset.userId || "";
 const viewers = new Map(); // conversation id → [user id]
-const typing = new Map(); // conversation id → Map(user id → {mode, timer})
+const typing = new Map(); // conversation id → Map(user id, or VISITOR → {mode, timer})
+const VISITOR = "visitor";
 
 const fmt = (s, arg) => (s || "").replace("%s", arg);
 
@@ -35,6 +39,10 @@ function render() {
   const parts = [];
   for (const [id, st] of typers) {
     if (id === me) continue;
+    if (id === VISITOR) {
+      parts.push(region.dataset.visitorTypingNamed || region.dataset.visitorTyping || "");
+      continue;
+    }
     parts.push(fmt(strings[st.mode === "comment" ? "typing.comment" : "typing.reply"], name(id)));
   }
   const watching = (viewers.get(conv) || []).filter((id) => id !== me && !typers.has(id)).map(name);
@@ -55,7 +63,7 @@ document.addEventListener("parley:presence", (e) => {
   const typers = typing.get(conv);
   if (typers) {
     for (const [id, st] of typers) {
-      if (!ids.includes(id)) { clearTimeout(st.timer); typers.delete(id); }
+      if (id !== VISITOR && !ids.includes(id)) { clearTimeout(st.timer); typers.delete(id); }
     }
   }
   render();
@@ -64,7 +72,7 @@ document.addEventListener("parley:presence", (e) => {
 document.addEventListener("parley:typing", (e) => {
   const f = e.detail || {};
   const conv = String(f.conversation_id);
-  const id = String(f.user_id);
+  const id = f.from === VISITOR ? VISITOR : String(f.user_id);
   if (id === me) return;
   if (!typing.has(conv)) typing.set(conv, new Map());
   const typers = typing.get(conv);
