@@ -394,6 +394,20 @@ func (b *browser) waitVisible(sel string) {
 }
 
 // waitHidden waits until no element matching the selector is rendered.
+// waitSettled waits until the page has no htmx request under way (htmx marks a request's
+// source with .htmx-request) at two looks a live update's batching apart: catching up after
+// a reconnect refreshes several parts of the page, and one still on its way can land after
+// the test has moved on (after a sign-out, say, answered by a redirect to the sign-in page).
+func (b *browser) waitSettled() {
+	b.t.Helper()
+	idle := `!document.querySelector(".htmx-request")`
+	for range 2 {
+		b.waitJS("no request under way", idle)
+		time.Sleep(300 * time.Millisecond)
+	}
+	b.waitJS("no request under way", idle)
+}
+
 func (b *browser) waitHidden(sel string) {
 	b.t.Helper()
 	b.waitJS("hidden "+sel, fmt.Sprintf(`![...document.querySelectorAll(%s)].some((e) => e.getClientRects().length > 0)`, jsq(sel)))

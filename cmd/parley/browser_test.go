@@ -285,8 +285,10 @@ func TestBrowserReconnect(t *testing.T) {
 		// The session ends elsewhere (signed out on the server), then the connection drops.
 		// live.js asks /api/v1/me why it cannot reconnect; the browser logs the 401 answer.
 		b.allow(`status of 401 .*/api/v1/me`)
-		// The socket is cut first, so no live refresh can learn of the sign-out (and navigate
-		// to the sign-in page) while the server is down: what is tested is the reconnect.
+		// The catch-up's refreshes are done and the socket is cut first, so no live refresh can
+		// learn of the sign-out (and navigate to the sign-in page) while the server is down: what
+		// is tested is the reconnect.
+		b.waitSettled()
 		b.blockRealtime(true)
 		b.await(`fetch("/logout", {method: "POST", redirect: "manual"})`)
 		a.srv.kill()
