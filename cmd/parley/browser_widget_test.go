@@ -206,13 +206,18 @@ func TestBrowserChatWidget(t *testing.T) {
 		t.Fatalf("launcher %v", style)
 	}
 
-	// The page cannot reach into the widget: the root is closed and the API holds no token.
-	token := evalJS[string](b, fmt.Sprintf(`localStorage.getItem(%s) || ""`, jsq("parley:"+ch.Chat.PublicID+":token")))
+	// The page cannot reach into the widget: the root is closed, and the visitor token is kept
+	// by the widget's frame in Parley's own storage, out of the page's storage, cookies and globals.
+	token := frameToken(b, a, ch.Chat.PublicID)
 	if len(token) < 20 {
 		t.Fatalf("visitor token %q", token)
 	}
-	if evalJS[bool](b, fmt.Sprintf(`document.querySelector("parley-chat").shadowRoot !== null || JSON.stringify(Object.entries(window.Parley)).includes(%s)`, jsq(token))) {
-		t.Fatal("the widget's root or token is reachable from the page's globals")
+	visit()
+	if evalJS[bool](b, `document.querySelector("parley-chat").shadowRoot !== null`) {
+		t.Fatal("the widget's shadow root is reachable from the page")
+	}
+	if where := hostHolds(b, token); where != "" {
+		t.Fatalf("the page can read the visitor token: %s", where)
 	}
 	evalJS[chromedp.Void](b, `window.__got = []; window.Parley.on("message", (m) => window.__got.push(m.from + ":" + m.text))`)
 
@@ -275,9 +280,24 @@ func TestBrowserChatWidget(t *testing.T) {
 	visit()
 	b.waitWidget("conversation after reload", widgetText(".msg.me", "Do you ship to Norway?"))
 	b.waitWidget("replies after reload", widgetText(".msg:not(.me)", "Delivery takes 3 days."))
-	if again := evalJS[string](b, fmt.Sprintf(`localStorage.getItem(%s)`, jsq("parley:"+ch.Chat.PublicID+":token"))); again != token {
+	if frameToken(b, a, ch.Chat.PublicID) != token {
 		t.Fatal("the reload started a new visitor")
 	}
+
+	// A visitor of an older widget, which kept the token in the page's storage, keeps their
+	// conversation: the frame takes the token over and the page's copy is removed.
+	b.do("open the site", chromedp.Navigate(site.URL+"/"))
+	evalJS[chromedp.Void](b, fmt.Sprintf(`localStorage.setItem(%s, %s)`, jsq("parley:"+ch.Chat.PublicID+":token"), jsq(token)))
+	forgetVisitor(b, a)
+	visit()
+	b.waitWidget("conversation of the older widget's visitor", widgetText(".msg:not(.me)", "Delivery takes 3 days."))
+	if where := hostHolds(b, token); where != "" {
+		t.Fatalf("the page still holds the older widget's token: %s", where)
+	}
+	if frameToken(b, a, ch.Chat.PublicID) != token {
+		t.Fatal("the frame did not take over the older widget's token")
+	}
+	visit()
 
 	// A picture reaches the agent (CHAT-7): picked with the attach button's file input, sent with
 	// a line of text, shown as a thumbnail; after a reload it comes back from Parley with the token.
@@ -317,6 +337,70 @@ func TestBrowserChatWidget(t *testing.T) {
 	b.waitJS("hidden", `getComputedStyle(document.querySelector("parley-chat")).display === "none"`)
 	evalJS[chromedp.Void](b, `window.Parley.show()`)
 	b.waitJS("shown", `getComputedStyle(document.querySelector("parley-chat")).display === "block"`)
+
+	// A site the channel does not allow: the frame says so in its CSP, the browser refuses to
+	// show it there, and the widget does not come up.
+	stranger := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, hostilePage, snippet)
+	}))
+	t.Cleanup(stranger.Close)
+	res, err := http.Get(a.srv.url("/widget/v1/" + ch.Chat.PublicID + "/frame"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	csp := res.Header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "frame-ancestors "+site.URL+" "+a.srv.url("")+";") && !strings.Contains(csp, "frame-ancestors "+a.srv.url("")+" "+site.URL+";") ||
+		strings.Contains(csp, stranger.URL) || res.Header.Get("X-Frame-Options") != "" {
+		t.Fatalf("the frame's CSP %q (X-Frame-Options %q)", csp, res.Header.Get("X-Frame-Options"))
+	}
+	sb := a.newBrowser("stranger")
+	sb.allow(`frame-ancestors`)
+	sb.do("open a site not allowed", chromedp.Navigate(stranger.URL+"/"))
+	sb.waitJS("widget script ran", `window.Parley && window.Parley.loaded === true`)
+	time.Sleep(3 * time.Second)
+	if !evalJS[bool](sb, `getComputedStyle(document.querySelector("parley-chat")).display === "none"`) {
+		t.Fatal("the widget came up on a site the channel does not allow")
+	}
+}
+
+// frameToken reads the visitor token the widget's frame keeps in Parley's storage, as only a page
+// of Parley's own origin can (the test's sites share Parley's site, 127.0.0.1, so the frame's
+// storage is not partitioned from it).
+func frameToken(b *browser, a *app, publicID string) string {
+	b.t.Helper()
+	b.allow(`favicon\.ico`) // Parley answers none
+	b.do("open Parley's origin", chromedp.Navigate(a.srv.url("/healthz")))
+	return evalJS[string](b, fmt.Sprintf(`localStorage.getItem(%s) || ""`, jsq("parley:"+publicID+":token")))
+}
+
+// forgetVisitor clears the frame's storage: the next visit is a new visitor's.
+func forgetVisitor(b *browser, a *app) {
+	b.t.Helper()
+	b.allow(`favicon\.ico`)
+	b.do("open Parley's origin", chromedp.Navigate(a.srv.url("/healthz")))
+	evalJS[chromedp.Void](b, `localStorage.clear(); sessionStorage.clear()`)
+}
+
+// hostHolds says where the page of the site can find token — its storage, cookies, document,
+// globals or the addresses it loaded — or "" when nowhere.
+func hostHolds(b *browser, token string) string {
+	b.t.Helper()
+	return evalJS[string](b, fmt.Sprintf(`(() => {
+		const t = %s, seen = new Set();
+		const json = (v) => { try { return JSON.stringify(v) || ""; } catch (e) { return ""; } };
+		const places = {localStorage: json(Object.entries(localStorage)), sessionStorage: json(Object.entries(sessionStorage)),
+			cookie: document.cookie, document: document.documentElement.outerHTML,
+			resources: json(performance.getEntries().map((e) => e.name)), Parley: json(Object.entries(window.Parley))};
+		for (const k of Object.getOwnPropertyNames(window)) {
+			let v;
+			try { v = window[k]; } catch (e) { continue; }
+			if (typeof v === "string" || (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype)) places["window." + k] = json(v);
+		}
+		for (const [k, v] of Object.entries(places)) if (v.includes(t)) return k;
+		return "";
+	})()`, jsq(token)))
 }
 
 // sitePage is a customer's ordinary page: the widget over real content, for the flows' pages and
@@ -387,6 +471,7 @@ func TestBrowserChatWidgetFlows(t *testing.T) {
 		b.t.Helper()
 		b.do("open "+path, chromedp.Navigate(site.URL+path))
 		evalJS[chromedp.Void](b, `localStorage.clear(); sessionStorage.clear()`)
+		forgetVisitor(b, a)
 		b.do("reload "+path, chromedp.Navigate(site.URL+path))
 		b.waitJS("widget loaded", `window.Parley && window.Parley.loaded === true`)
 		b.waitWidget("launcher", `function () { return this.querySelector(".launch").getBoundingClientRect().width >= 40; }`)

@@ -116,6 +116,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	widgetMux := http.NewServeMux()
 	widgetMux.Handle("/widget/v1/", chatSvc.Handler())
 	widgetMux.Handle("GET /widget/{file}", widget.Handler(chatSvc.WidgetExists))
+	// The widget's frame on Parley's origin, which holds the visitor token (widget/frame.go).
+	widgetMux.Handle("GET /widget/v1/{public_id}/frame", widget.Frame(chatSvc.FrameOrigins))
+	widgetMux.Handle("GET /widget/frame.js", widget.FrameScript())
 	handler := routes(apiServer.Handler(), setup.Handler(ws, c.BaseURL, log), app.Handler(), widgetMux, slackSvc.EventsHandler(), s)
 
 	ln, err := net.Listen("tcp", c.Addr)

@@ -36,7 +36,22 @@ func (s *Service) Handler() http.Handler {
 	mux.HandleFunc("/widget/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, problem.NotFoundf("route_not_found", "no route %s %s", r.Method, r.URL.Path))
 	})
-	return mux
+	return s.sameOrigin(mux)
+}
+
+// sameOrigin gives a request from Parley's own pages the Origin it comes from. The widget's frame
+// (widget.Frame) makes its requests from Parley's origin, and browsers send no Origin with a
+// same-origin GET (a file download); Sec-Fetch-Site, which no script can set, says where it
+// comes from instead. A client that is no browser can send any Origin anyway.
+func (s *Service) sameOrigin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Origin") == "" && r.Header.Get("Sec-Fetch-Site") == "same-origin" {
+			if own := s.ownOrigin(); own != "" {
+				r.Header.Set("Origin", own)
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // writeProblem renders an error in the API's problem shape.

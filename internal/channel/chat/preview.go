@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"context"
 	"net/url"
 	"slices"
 	"strings"
@@ -29,4 +30,14 @@ func (s *Service) widgetSettings(ch *store.Channel) Settings {
 		st.AllowedOrigins = append(slices.Clip(st.AllowedOrigins), own)
 	}
 	return st
+}
+
+// FrameOrigins returns the sites that may embed a live channel's widget frame (widget.Frame):
+// the allowed origins and Parley's own. An unknown or archived channel is widget_not_found.
+func (s *Service) FrameOrigins(ctx context.Context, publicID string) ([]string, error) {
+	wd, err := s.widgetByPublicID(ctx, publicID)
+	if err != nil {
+		return nil, err
+	}
+	return wd.settings.AllowedOrigins, nil
 }

@@ -1,9 +1,10 @@
-// Package widget serves the chat widget's script (SPEC CHAT-1): one framework-free file,
-// widget.js, embedded in the binary and served at /widget/<public_id>.js.
+// Package widget serves the chat widget (SPEC CHAT-1): the framework-free script widget.js,
+// embedded in the binary and served at /widget/<public_id>.js, and the hidden frame it embeds
+// from Parley's own origin (frame.go), which keeps the visitor token out of the host page's reach.
 //
 // The script is the same for every channel; it reads its channel's public id and Parley's
-// address from its own src, so one cached copy (one ETag) serves every site. It is stored
-// gzipped once at start-up: PERF-7 bounds that size (widget_test.go).
+// address from its own src, so one cached copy (one ETag) serves every site. The scripts are
+// stored gzipped once at start-up: PERF-7 bounds their size (widget_test.go).
 package widget
 
 import (
@@ -21,16 +22,21 @@ import (
 //go:embed widget.js
 var script []byte
 
-// MaxGzipped is PERF-7's budget for the gzipped script.
+// MaxGzipped is PERF-7's budget for the gzipped scripts a visitor loads: widget.js and frame.js.
 const MaxGzipped = 30 << 10
 
-var (
-	gzipped = mustGzip(script)
-	etag    = func() string {
-		sum := sha256.Sum256(script)
-		return `"` + hex.EncodeToString(sum[:12]) + `"`
-	}()
-)
+// asset is a script as served: its source, gzipped once, and its ETag.
+type asset struct {
+	body, gzipped []byte
+	etag          string
+}
+
+func newAsset(b []byte) *asset {
+	sum := sha256.Sum256(b)
+	return &asset{body: b, gzipped: mustGzip(b), etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
+}
+
+var widgetJS = newAsset(script)
 
 func mustGzip(b []byte) []byte {
 	var buf bytes.Buffer
@@ -47,8 +53,9 @@ func mustGzip(b []byte) []byte {
 // Script returns the script's source.
 func Script() []byte { return script }
 
-// GzippedSize is the size of the script as served to browsers that accept gzip.
-func GzippedSize() int { return len(gzipped) }
+// GzippedSize is the size of the scripts a visitor loads (widget.js and the frame's frame.js) as
+// served to browsers that accept gzip.
+func GzippedSize() int { return len(widgetJS.gzipped) + len(frameJS.gzipped) }
 
 // Handler serves GET /widget/{file} where file is "<public_id>.js". exists says whether a
 // public id names a live chat channel (an error for one that does not); the script is not
@@ -69,33 +76,38 @@ func Handler(exists func(ctx context.Context, publicID string) error) http.Handl
 			http.Error(w, "no such chat widget", http.StatusNotFound)
 			return
 		}
-		h := w.Header()
-		h.Set("Content-Type", "text/javascript; charset=utf-8")
-		h.Set("Cache-Control", "public, max-age=300")
-		h.Set("ETag", etag)
-		h.Set("Vary", "Accept-Encoding")
-		h.Set("X-Content-Type-Options", "nosniff")
 		// Loaded by other sites' pages.
-		h.Set("Cross-Origin-Resource-Policy", "cross-origin")
-		if match(r.Header.Get("If-None-Match")) {
-			w.WriteHeader(http.StatusNotModified)
-			return
-		}
-		body := script
-		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
-			h.Set("Content-Encoding", "gzip")
-			body = gzipped
-		}
-		if r.Method == http.MethodHead {
-			return
-		}
-		_, _ = w.Write(body)
+		w.Header().Set("Cross-Origin-Resource-Policy", "cross-origin")
+		widgetJS.serve(w, r)
 	})
 }
 
-// match reports whether an If-None-Match header names the script's ETag (weakly: a proxy that
-// compressed it may have made it weak).
-func match(header string) bool {
+// serve writes the script, gzipped when the browser takes it, or 304 when its copy is current.
+func (a *asset) serve(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", "text/javascript; charset=utf-8")
+	h.Set("Cache-Control", "public, max-age=300")
+	h.Set("ETag", a.etag)
+	h.Set("Vary", "Accept-Encoding")
+	h.Set("X-Content-Type-Options", "nosniff")
+	if match(r.Header.Get("If-None-Match"), a.etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	body := a.body
+	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		h.Set("Content-Encoding", "gzip")
+		body = a.gzipped
+	}
+	if r.Method == http.MethodHead {
+		return
+	}
+	_, _ = w.Write(body)
+}
+
+// match reports whether an If-None-Match header names etag (weakly: a proxy that compressed
+// the script may have made it weak).
+func match(header, etag string) bool {
 	for _, t := range strings.Split(header, ",") {
 		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
 		if t == etag || t == "*" {

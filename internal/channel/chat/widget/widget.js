@@ -1,8 +1,8 @@
 /* Parley chat widget (SPEC CHAT-1, 2, 7, 8). Framework-free ES2019; served by Parley at
  * /widget/<public_id>.js. Everything renders inside a closed shadow root so the host page's CSS
- * cannot reach it and its CSS cannot reach the page. The visitor token lives in localStorage
- * under a per-channel key: the page's own scripts can read that storage (nothing in a page can
- * hide from them), but no global of the widget exposes it. */
+ * cannot reach it and its CSS cannot reach the page. The visitor token is kept out of the page's
+ * reach: a hidden frame on Parley's origin (frame.js) holds it in Parley's storage and makes every
+ * request; the widget asks it by postMessage and gets answers without the token. */
 (function () {
   "use strict";
   var w = window, d = document;
@@ -17,6 +17,7 @@
   if (!m) return;
   var base = m[1], pid = m[2];
   var api = base + "/widget/v1/" + pid;
+  var origin = /^https?:\/\/[^/]+/.exec(base)[0];
   var key = "parley:" + pid + ":";
   var MAX_FILE = 10 << 20;
 
@@ -83,6 +84,7 @@
   var mem = {};
   function load(k) { try { return w.localStorage.getItem(key + k); } catch (e) { return mem[k] || null; } }
   function save(k, v) { try { w.localStorage.setItem(key + k, v); } catch (e) { mem[k] = v; } }
+  function drop(k) { try { w.localStorage.removeItem(key + k); } catch (e) { delete mem[k]; } }
 
   // ---- DOM -------------------------------------------------------------------------------
   function el(tag, attrs, kids) {
@@ -234,6 +236,8 @@
   root.appendChild(panel);
   root.appendChild(prompt);
   root.appendChild(launch);
+  var ifr = el("iframe", { src: api + "/frame", title: "", "aria-hidden": "true", tabindex: "-1", hidden: "" });
+  root.appendChild(ifr);
   styles();
   host.hidden = true; // until the session says the page shows it
 
@@ -265,7 +269,6 @@
   }
 
   // ---- state -----------------------------------------------------------------------------
-  var token = load("token") || "";
   var identity = null;
   var session = null;
   var ws = null, live = false, seq = 0, failures = 0, timer = 0, hidden = false;
@@ -293,10 +296,8 @@
   var blobs = {}; // file id → promise of an object URL, fetched with the visitor token
   function blob(id, name) {
     if (!blobs[id]) {
-      blobs[id] = fetch(api + "/files/" + encodeURIComponent(id) + "/" + encodeURIComponent(name),
-        { headers: { Authorization: "Bearer " + token }, credentials: "omit" })
-        .then(function (r) { if (!r.ok) throw new Error("parley: file " + r.status); return r.blob(); })
-        .then(function (b) { return URL.createObjectURL(b); });
+      blobs[id] = call("file", { fid: id, name: name })
+        .then(function (r) { if (!r.ok) throw new Error("parley: file " + r.status); return URL.createObjectURL(r.blob); });
       blobs[id].catch(function () { delete blobs[id]; });
     }
     return blobs[id];
@@ -362,16 +363,13 @@
       }
       if (file.size > MAX_FILE) return fail(t("too_big", name));
       label.textContent = name + " · " + t("uploading");
-      var body = new FormData();
-      body.append("file", file, name);
-      fetch(api + "/files", { method: "POST", headers: { Authorization: "Bearer " + token }, body: body, credentials: "omit" })
+      call("upload", { file: file, name: name })
         .then(function (r) {
-          return r.json().then(function (j) {
-            if (!r.ok) throw j;
-            u.busy = false; u.id = j.id; u.type = j.content_type; u.size = j.size;
-            label.textContent = name;
-            state.textContent = "";
-          });
+          var j = r.data || {};
+          if (!r.ok) throw j;
+          u.busy = false; u.id = j.id; u.type = j.content_type; u.size = j.size;
+          label.textContent = name;
+          state.textContent = "";
         })
         .catch(function (j) {
           var c = j && j.code;
@@ -715,21 +713,19 @@
     var tz = "";
     try { tz = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { /* none */ }
     lastPage = location.href;
-    var body = { token: token, page_url: location.href, referrer: d.referrer, language: navigator.language || "",
+    var legacy = load("token"); // an older widget kept the token in the page's storage
+    var body = { page_url: location.href, referrer: d.referrer, language: navigator.language || "",
       mobile: w.matchMedia("(max-width: 600px)").matches, time_zone: tz, title: d.title.slice(0, 100) };
     if (identity) body.identity = identity;
-    return fetch(api + "/session", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body), credentials: "omit" })
+    return call("session", { body: body, legacy: legacy || "" })
       .then(function (r) {
         if (!r.ok) throw new Error("parley: session " + r.status);
-        return r.json();
+        return r.data;
       })
       .then(function (s) {
-        if (s.token && s.token !== token) {
-          // A new visitor: what was on screen belonged to the previous one.
-          token = s.token;
-          save("token", token);
-          reset();
-        }
+        if (legacy) drop("token"); // the frame has it now
+        // A new visitor: what was on screen belonged to the previous one.
+        if (s.new_visitor) reset();
         session = s;
         var a = s.appearance || {};
         if (/^#[0-9a-f]{6}$/i.test(a.accent_color || "") && a.accent_color !== accent) { accent = a.accent_color; styles(); }
@@ -768,8 +764,7 @@
   function connect() {
     if (ws) { ws.onclose = null; ws.close(); }
     live = false;
-    var url = api.replace(/^http/, "ws") + "/ws?token=" + encodeURIComponent(token) + (seq ? "&since=" + seq : "");
-    var s = ws = new WebSocket(url);
+    var s = ws = socket(seq);
     var replaying = true;
     s.onmessage = function (ev) {
       var f;
@@ -852,6 +847,45 @@
     };
   }
 
+  // ---- the frame -------------------------------------------------------------------------
+  // call asks the frame for op and resolves with its answer; socket is the visitor's WebSocket as
+  // the frame keeps it, numbered so that a closed one's late frames are told apart.
+  var frameWin = null, calls = {}, callN = 0, sockN = 0;
+  function tell(m) { m.p = "parley"; frameWin.postMessage(m, origin); }
+  function call(op, m) {
+    return new Promise(function (ok, no) {
+      if (!frameWin) return no(new Error("parley: the frame on " + origin + " did not load (is this site allowed?)"));
+      m.op = op;
+      m.id = ++callN;
+      calls[m.id] = ok;
+      tell(m);
+    });
+  }
+  function socket(since) {
+    var n = ++sockN;
+    var s = { n: n, readyState: 0,
+      send: function (data) { tell({ op: "send", n: n, data: data }); },
+      close: function () { s.readyState = 3; tell({ op: "close", n: n }); } };
+    tell({ op: "connect", n: n, since: since });
+    return s;
+  }
+  w.addEventListener("message", function (ev) {
+    var m = ev.data;
+    if (ev.source !== ifr.contentWindow || ev.origin !== origin || !m || m.p !== "parley") return;
+    if (m.op === "hello") {
+      frameWin = ev.source;
+      if (!session) { failures = 0; start(); }
+    } else if (m.op === "reply") {
+      var ok = calls[m.id];
+      delete calls[m.id];
+      if (ok) ok(m);
+    } else if (ws && m.n === ws.n) {
+      if (m.op === "open") ws.readyState = 1;
+      else if (m.op === "frame") ws.onmessage({ data: m.data });
+      else if (m.op === "closed") { ws.readyState = 3; if (ws.onclose) ws.onclose(); }
+    }
+  });
+
   // retry reconnects with exponential backoff and jitter; every third failure starts a new
   // session first, since the token may no longer be valid.
   function retry() {
@@ -859,6 +893,8 @@
     clearTimeout(timer);
     var delay = Math.min(30000, 500 * Math.pow(2, failures - 1)) * (0.5 + Math.random() / 2);
     timer = setTimeout(failures % 3 === 0 || !session ? start : connect, delay);
+    // A frame that never said hello (Parley was down when the page loaded) is loaded again.
+    if (!frameWin && failures % 3 === 0) ifr.src = api + "/frame";
   }
 
   // ---- sending ---------------------------------------------------------------------------
