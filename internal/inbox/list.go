@@ -105,7 +105,8 @@ func (s *Service) Conversation(ctx context.Context, actor *store.User, id int64)
 type Filter struct {
 	InboxID *int64
 	Status  string // open | closed
-	// AssigneeID is "me" (the actor), "none" (unassigned) or a user id.
+	// AssigneeID is "me" (the actor), "none" (unassigned: no assignee and no bot running, the
+	// Unassigned view) or a user id.
 	AssigneeID string
 	TeamID     *int64
 	ChannelID  *int64

@@ -383,6 +383,7 @@ type ConversationFilter struct {
 	InboxID    *int64
 	Status     string // open | closed
 	AssigneeID *int64
+	// Unassigned keeps the conversations nobody has: no assignee and no active bot run.
 	Unassigned bool
 	TeamID     *int64
 	ChannelID  *int64
@@ -485,7 +486,9 @@ func filterConditions(f ConversationFilter, a *qargs, user string) (where []stri
 		where = append(where, `c.status = `+a.add(f.Status))
 	}
 	if f.Unassigned {
-		where = append(where, `c.assignee_id IS NULL`)
+		// Nobody has it: no person, and no bot either. A bot's conversation is the Bots view's
+		// until the bot hands off (CONV-8); the anti-join reads chat_bot_runs by its key.
+		where = append(where, `c.assignee_id IS NULL`, `NOT `+botActiveCondition)
 	} else if f.AssigneeID != nil {
 		where = append(where, `c.assignee_id = `+a.add(*f.AssigneeID))
 	}
@@ -505,7 +508,7 @@ func filterConditions(f ConversationFilter, a *qargs, user string) (where []stri
 		where = append(where, `c.priority = `+a.add(f.Priority))
 	}
 	if f.BotActive {
-		where = append(where, `EXISTS (SELECT 1 FROM chat_bot_runs br WHERE br.conversation_id = c.id AND br.status = 'active')`)
+		where = append(where, botActiveCondition)
 	}
 	switch {
 	case f.AnyState:
@@ -545,6 +548,9 @@ func filterConditions(f ConversationFilter, a *qargs, user string) (where []stri
 	}
 	return where
 }
+
+// botActiveCondition is "a bot still has conversation c": its run is active.
+const botActiveCondition = `EXISTS (SELECT 1 FROM chat_bot_runs br WHERE br.conversation_id = c.id AND br.status = 'active')`
 
 // rankedAfter is the condition "comes after (at, id) in the list's order".
 func rankedAfter(oldest bool, a *qargs, at, id int64) string {

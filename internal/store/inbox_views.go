@@ -10,21 +10,26 @@ import (
 // each user's saved views.
 
 // ViewCounts are the open conversations a user may see, per view of the inbox's left pane. Open
-// means status open, not spam, not in the trash; a snoozed conversation counts only as Snoozed.
+// means status open, not spam, not in the trash; a snoozed conversation counts only as Snoozed,
+// except in Bots, which lists the bot's conversations snoozed or not.
 type ViewCounts struct {
-	Open       int64 // all open
+	Open int64 // all open
+	// Unassigned are those nobody has: no assignee and no active bot run.
 	Unassigned int64
 	Mine       int64 // assigned to the user
 	Snoozed    int64
-	ByInbox    map[int64]int64
-	ByTeam     map[int64]int64
-	ByChannel  map[int64]int64
+	// Bots are those a bot still has (active run), as the Bots view lists them.
+	Bots      int64
+	ByInbox   map[int64]int64
+	ByTeam    map[int64]int64
+	ByChannel map[int64]int64
 }
 
 // ViewCounts counts the views for u at time now (unix ms; a snooze ending by then is over) with
 // one grouped query over the open conversations u may see. It reads index
 // conversations_view_counts alone, in its order, so grouping needs no sort: one row per inbox,
-// channel, team and assignee that has open conversations, added up here.
+// channel, team and assignee that has open conversations, added up here. countBotViews adds
+// the Bots view.
 func (s *Store) ViewCounts(ctx context.Context, u *User, now int64) (*ViewCounts, error) {
 	q := `SELECT c.inbox_id, COALESCE(c.channel_id, 0), COALESCE(c.team_id, 0), COALESCE(c.assignee_id, 0),
 		COUNT(*), SUM(CASE WHEN c.snoozed_until > $1 THEN 1 ELSE 0 END)
@@ -67,7 +72,35 @@ func (s *Store) ViewCounts(ctx context.Context, u *User, now int64) (*ViewCounts
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("count views: %w", err)
 	}
+	if err := s.countBotViews(ctx, u, now, vc); err != nil {
+		return nil, err
+	}
 	return vc, nil
+}
+
+// countBotViews sets vc.Bots and takes the bot's unassigned conversations out of vc.Unassigned.
+// It is a second query rather than a condition of the grouped one, which reads its index alone:
+// this one starts from the active runs (index chat_bot_runs_status) and reads their
+// conversations by key, so it costs what the bots have, not what the inbox has. (Written as a
+// join, SQLite scanned every open conversation instead.)
+func (s *Store) countBotViews(ctx context.Context, u *User, now int64, vc *ViewCounts) error {
+	q := `SELECT COUNT(*), COALESCE(SUM(CASE WHEN c.assignee_id IS NULL
+			AND (c.snoozed_until IS NULL OR c.snoozed_until <= $1) THEN 1 ELSE 0 END), 0)
+		FROM conversations c
+		WHERE c.id IN (SELECT r.conversation_id FROM chat_bot_runs r WHERE r.status = 'active')
+			AND c.status = 'open' AND c.spam = 0 AND c.trashed_at IS NULL AND c.inbox_id > 0`
+	args := []any{now}
+	if !u.IsAdmin() {
+		q += ` AND c.inbox_id IN (` + VisibleInboxes("$2") + `)`
+		args = append(args, u.ID)
+	}
+	var bots, unassigned int64
+	if err := s.read.QueryRowContext(ctx, q, args...).Scan(&bots, &unassigned); err != nil {
+		return fmt.Errorf("count bot views: %w", mapErr(err))
+	}
+	vc.Bots = bots
+	vc.Unassigned -= unassigned
+	return nil
 }
 
 // TeamsOf returns the teams the user is a member of, by name.

@@ -763,8 +763,24 @@ func (s *Service) endRun(ctx context.Context, conversationID int64, status strin
 		if err != nil || !ok {
 			return err
 		}
-		return addBotEvent(ctx, tx, conversationID, actorID, typ, data)
+		if err := addBotEvent(ctx, tx, conversationID, actorID, typ, data); err != nil {
+			return err
+		}
+		return runChanged(ctx, tx, conversationID)
 	})
+}
+
+// runChanged tells the inboxes, in the transaction that ended a run, that the conversation
+// changed hands: it leaves the Bots view for Unassigned (or its assignee's views), and the left
+// pane's counts and the lists refresh on conversation.updated. The conversation's row is not
+// written; the event carries it as it is.
+func runChanged(ctx context.Context, tx *store.Tx, conversationID int64) error {
+	c, err := tx.Conversation(ctx, conversationID)
+	if err != nil {
+		return err
+	}
+	events.ConversationUpdated(tx, c)
+	return nil
 }
 
 // TakeOver ends the bot's run of a conversation for an agent (CHAT-9): the conversation is the
@@ -778,7 +794,10 @@ func (s *Service) TakeOver(ctx context.Context, actor *store.User, conversationI
 			return err
 		}
 		taken = true
-		return addBotEvent(ctx, tx, conversationID, actorID(actor), "bot_taken_over", map[string]any{})
+		if err := addBotEvent(ctx, tx, conversationID, actorID(actor), "bot_taken_over", map[string]any{}); err != nil {
+			return err
+		}
+		return runChanged(ctx, tx, conversationID)
 	})
 	if err != nil {
 		return err

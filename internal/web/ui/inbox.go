@@ -73,7 +73,7 @@ var standardViews = []struct {
 	Count bool
 }{
 	{"unassigned", true}, {"mine", true}, {"open", true}, {"snoozed", true},
-	{"bots", false}, {"closed", false}, {"filtered", false}, {"spam", false}, {"trash", false},
+	{"bots", true}, {"closed", false}, {"filtered", false}, {"spam", false}, {"trash", false},
 }
 
 // filterFor turns the list's state into the domain's list filter: the view sets the base, the
@@ -84,7 +84,7 @@ func filterFor(view string, q url.Values, loc *time.Location) (inbox.Filter, err
 	switch view {
 	case "", "open":
 	case "unassigned":
-		f.AssigneeID = "none"
+		f.AssigneeID = "none" // nobody: no person and no bot (a bot's conversation is in Bots)
 	case "mine":
 		f.AssigneeID = "me"
 	case "snoozed":
@@ -354,6 +354,8 @@ func (s *Server) inboxNav(r *http.Request, p *inboxPage, channels []*store.Chann
 			c = counts.Open
 		case "snoozed":
 			c = counts.Snoozed
+		case "bots":
+			c = counts.Bots
 		}
 		n.Views = append(n.Views, item(p.T("view."+v.Name), url.Values{"view": {v.Name}}, c, v.Count))
 	}
