@@ -196,7 +196,7 @@ func TestBenchRefusesRemoteTargets(t *testing.T) {
 	if err := benchCommand(context.Background(), []string{"--help"}, &out, &errb); err != nil {
 		t.Fatal(err)
 	}
-	for _, sc := range []string{"ingest", "deliver", "connections", "list", "search", "pages", "email", "startup"} {
+	for _, sc := range []string{"ingest", "deliver", "connections", "list", "search", "pages", "email", "chat", "startup"} {
 		if !strings.Contains(out.String(), "\n  "+sc+" ") {
 			t.Errorf("--help does not list %s", sc)
 		}
