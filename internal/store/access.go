@@ -15,6 +15,14 @@ func VisibleInboxes(p string) string {
 			WHERE vit.inbox_id = vi.id AND vtm.user_id = %[1]s)`, p)
 }
 
+// userSeesInbox1 is SQL that holds when the user u (a users row in the query) is let into the
+// inbox bound to $1 by its access: open to everyone, naming the user, or naming a team of
+// theirs. Roles are the query's own matter.
+const userSeesInbox1 = `EXISTS (SELECT 1 FROM inboxes i WHERE i.id = $1 AND (i.access = 'everyone'
+	OR EXISTS (SELECT 1 FROM inbox_users iu WHERE iu.inbox_id = i.id AND iu.user_id = u.id)
+	OR EXISTS (SELECT 1 FROM inbox_teams it JOIN team_members tm ON tm.team_id = it.team_id
+		WHERE it.inbox_id = i.id AND tm.user_id = u.id)))`
+
 // CanSeeInbox reports whether the user may see the inbox's conversations.
 func (s *Store) CanSeeInbox(ctx context.Context, u *User, inboxID int64) (bool, error) {
 	if u.IsAdmin() {

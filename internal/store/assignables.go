@@ -39,11 +39,7 @@ func (s *Store) Assignables(ctx context.Context, inboxID int64) ([]Assignable, e
 		FROM users u
 		LEFT JOIN user_availability a ON a.user_id = u.id
 		LEFT JOIN user_capacity k ON k.user_id = u.id
-		WHERE u.deactivated_at IS NULL AND (u.role IN ('owner', 'admin')
-			OR EXISTS (SELECT 1 FROM inboxes i WHERE i.id = $1 AND (i.access = 'everyone'
-				OR EXISTS (SELECT 1 FROM inbox_users iu WHERE iu.inbox_id = i.id AND iu.user_id = u.id)
-				OR EXISTS (SELECT 1 FROM inbox_teams it JOIN team_members tm ON tm.team_id = it.team_id
-					WHERE it.inbox_id = i.id AND tm.user_id = u.id))))
+		WHERE u.deactivated_at IS NULL AND (u.role IN ('owner', 'admin') OR `+userSeesInbox1+`)
 		ORDER BY u.id`, inboxID)
 	if err != nil {
 		return nil, fmt.Errorf("assignables of inbox %d: %w", inboxID, err)

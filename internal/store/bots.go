@@ -374,20 +374,5 @@ func (s *Store) ConversationTickets(ctx context.Context, conversationID int64) (
 // AllChatflows returns every chat channel's chatflows, in id order: what a bot's deletion
 // checks, since flows name their bot inside their JSON.
 func (s *Store) AllChatflows(ctx context.Context) ([]Chatflow, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, channel_id, flow, created_at, updated_at FROM chatflows ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("all chatflows: %w", err)
-	}
-	defer rows.Close()
-	out := []Chatflow{}
-	for rows.Next() {
-		var f Chatflow
-		var flow []byte
-		if err := rows.Scan(&f.ID, &f.ChannelID, &flow, &f.CreatedAt, &f.UpdatedAt); err != nil {
-			return nil, mapErr(err)
-		}
-		f.Flow = json.RawMessage(flow)
-		out = append(out, f)
-	}
-	return out, mapErr(rows.Err())
+	return s.queryChatflows(ctx, "all chatflows", `SELECT id, channel_id, flow, created_at, updated_at FROM chatflows ORDER BY id`)
 }

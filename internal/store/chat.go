@@ -123,10 +123,16 @@ func (tx *Tx) DeleteChatflow(ctx context.Context, channelID, id int64) error {
 
 // Chatflows returns a channel's chatflows in id order.
 func (s *Store) Chatflows(ctx context.Context, channelID int64) ([]Chatflow, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, channel_id, flow, created_at, updated_at
+	return s.queryChatflows(ctx, "chatflows", `SELECT id, channel_id, flow, created_at, updated_at
 		FROM chatflows WHERE channel_id = $1 ORDER BY id`, channelID)
+}
+
+// queryChatflows runs a query selecting chatflows' id, channel_id, flow, created_at and
+// updated_at; what names the query in its error.
+func (s *Store) queryChatflows(ctx context.Context, what, query string, args ...any) ([]Chatflow, error) {
+	rows, err := s.read.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("chatflows: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
 	out := []Chatflow{}
@@ -302,11 +308,7 @@ func (s *Store) ChatAgents(ctx context.Context, inboxID int64, userIDs, teamIDs 
 		cond = strings.Join(where, " OR ")
 	}
 	rows, err := s.read.QueryContext(ctx, `SELECT u.id, u.role, u.deactivated_at, COALESCE(a.status, 'available'),
-		a.working_hours,
-		CASE WHEN EXISTS (SELECT 1 FROM inboxes i WHERE i.id = $1 AND (i.access = 'everyone'
-			OR EXISTS (SELECT 1 FROM inbox_users iu WHERE iu.inbox_id = i.id AND iu.user_id = u.id)
-			OR EXISTS (SELECT 1 FROM inbox_teams it JOIN team_members tm ON tm.team_id = it.team_id
-				WHERE it.inbox_id = i.id AND tm.user_id = u.id))) THEN 1 ELSE 0 END
+		a.working_hours, CASE WHEN `+userSeesInbox1+` THEN 1 ELSE 0 END
 		FROM users u LEFT JOIN user_availability a ON a.user_id = u.id
 		WHERE `+cond+` ORDER BY u.id LIMIT `+fmt.Sprint(maxChatAgents), args...)
 	if err != nil {

@@ -348,10 +348,7 @@ func (tx *Tx) RoutingCandidates(ctx context.Context, inboxID, channelID, exclude
 	args := append([]any{inboxID, channelID}, idArgs...)
 	rows, err := tx.tx.QueryContext(ctx, `SELECT u.id, u.role, u.deactivated_at, COALESCE(a.status, 'available'),
 		a.working_hours, k.total, k.messaging, k.email, k.calls, COALESCE(la.last_assigned_at, 0),
-		CASE WHEN EXISTS (SELECT 1 FROM inboxes i WHERE i.id = $1 AND (i.access = 'everyone'
-			OR EXISTS (SELECT 1 FROM inbox_users iu WHERE iu.inbox_id = i.id AND iu.user_id = u.id)
-			OR EXISTS (SELECT 1 FROM inbox_teams it JOIN team_members tm ON tm.team_id = it.team_id
-				WHERE it.inbox_id = i.id AND tm.user_id = u.id))) THEN 1 ELSE 0 END
+		CASE WHEN `+userSeesInbox1+` THEN 1 ELSE 0 END
 		FROM users u
 		LEFT JOIN user_availability a ON a.user_id = u.id
 		LEFT JOIN user_capacity k ON k.user_id = u.id

@@ -346,14 +346,18 @@ func (s *Service) flows(ctx context.Context, channelID int64) ([]chatflow.Flow, 
 	return out, nil
 }
 
-// parseFlow reads a flow from the API and checks its inbox is the channel's: a chat channel's
-// conversations go to its inbox.
-func parseFlow(body []byte, ch *store.Channel) (*chatflow.Flow, error) {
+// parseFlow reads a flow from the API for a chat channel and checks its inbox is the
+// channel's: a chat channel's conversations go to its inbox.
+func (s *Service) parseFlow(ctx context.Context, channelID int64, body []byte) (*chatflow.Flow, error) {
+	v, err := s.Channel(ctx, channelID)
+	if err != nil {
+		return nil, err
+	}
 	f, err := chatflow.Parse(body)
 	if err != nil {
 		return nil, err
 	}
-	if f.InboxID != ch.InboxID {
+	if f.InboxID != v.Channel.InboxID {
 		return nil, problem.Field(CodeChatflowInboxDiffer, "inbox_id", "must be the chat channel's inbox")
 	}
 	return f, nil
@@ -361,11 +365,7 @@ func parseFlow(body []byte, ch *store.Channel) (*chatflow.Flow, error) {
 
 // CreateChatflow validates a flow (chatflow.Parse) and stores it on the channel.
 func (s *Service) CreateChatflow(ctx context.Context, actor *store.User, channelID int64, body []byte) (*chatflow.Flow, error) {
-	v, err := s.Channel(ctx, channelID)
-	if err != nil {
-		return nil, err
-	}
-	f, err := parseFlow(body, v.Channel)
+	f, err := s.parseFlow(ctx, channelID, body)
 	if err != nil {
 		return nil, err
 	}
@@ -397,11 +397,7 @@ func (s *Service) CreateChatflow(ctx context.Context, actor *store.User, channel
 
 // UpdateChatflow replaces a stored flow with a validated one.
 func (s *Service) UpdateChatflow(ctx context.Context, actor *store.User, channelID, flowID int64, body []byte) (*chatflow.Flow, error) {
-	v, err := s.Channel(ctx, channelID)
-	if err != nil {
-		return nil, err
-	}
-	f, err := parseFlow(body, v.Channel)
+	f, err := s.parseFlow(ctx, channelID, body)
 	if err != nil {
 		return nil, err
 	}

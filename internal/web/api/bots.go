@@ -80,6 +80,16 @@ func (b botBody) input() chat.BotInput {
 	return chat.BotInput{Name: b.Name, Definition: b.Definition, BaseVersion: b.BaseVersion}
 }
 
+// chatWithID is the path's {id} (a bot's) and the chat service.
+func (s *Server) chatWithID(r *http.Request) (*chat.Service, int64, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return nil, 0, err
+	}
+	c, err := s.chat()
+	return c, id, err
+}
+
 func isAdmin(u *store.User) bool { return u != nil && u.IsAdmin() }
 
 func listBots(s *Server, w http.ResponseWriter, r *http.Request) error {
@@ -117,11 +127,7 @@ func createBot(s *Server, w http.ResponseWriter, r *http.Request) error {
 }
 
 func getBot(s *Server, w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	c, err := s.chat()
+	c, id, err := s.chatWithID(r)
 	if err != nil {
 		return err
 	}
@@ -155,11 +161,7 @@ func saveBot(s *Server, w http.ResponseWriter, r *http.Request) error {
 }
 
 func deleteBot(s *Server, w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	c, err := s.chat()
+	c, id, err := s.chatWithID(r)
 	if err != nil {
 		return err
 	}
@@ -171,11 +173,7 @@ func deleteBot(s *Server, w http.ResponseWriter, r *http.Request) error {
 }
 
 func listBotVersions(s *Server, w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	c, err := s.chat()
+	c, id, err := s.chatWithID(r)
 	if err != nil {
 		return err
 	}
@@ -192,15 +190,11 @@ func listBotVersions(s *Server, w http.ResponseWriter, r *http.Request) error {
 }
 
 func getBotVersion(s *Server, w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	c, id, err := s.chatWithID(r)
 	if err != nil {
 		return err
 	}
 	version, err := pathID(r, "version")
-	if err != nil {
-		return err
-	}
-	c, err := s.chat()
 	if err != nil {
 		return err
 	}

@@ -137,6 +137,16 @@ func (s *Server) chatChannelOf(r *http.Request) (*chat.Service, int64, error) {
 	return c, id, err
 }
 
+// chatflowOf is chatChannelOf and the path's {flow_id}.
+func (s *Server) chatflowOf(r *http.Request) (*chat.Service, int64, int64, error) {
+	c, id, err := s.chatChannelOf(r)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	flowID, err := pathID(r, "flow_id")
+	return c, id, flowID, err
+}
+
 type chatflowList struct {
 	Data []chatflow.Flow `json:"data"`
 }
@@ -181,11 +191,7 @@ func createChatflow(s *Server, w http.ResponseWriter, r *http.Request) error {
 }
 
 func updateChatflow(s *Server, w http.ResponseWriter, r *http.Request) error {
-	c, id, err := s.chatChannelOf(r)
-	if err != nil {
-		return err
-	}
-	flowID, err := pathID(r, "flow_id")
+	c, id, flowID, err := s.chatflowOf(r)
 	if err != nil {
 		return err
 	}
@@ -202,11 +208,7 @@ func updateChatflow(s *Server, w http.ResponseWriter, r *http.Request) error {
 }
 
 func deleteChatflow(s *Server, w http.ResponseWriter, r *http.Request) error {
-	c, id, err := s.chatChannelOf(r)
-	if err != nil {
-		return err
-	}
-	flowID, err := pathID(r, "flow_id")
+	c, id, flowID, err := s.chatflowOf(r)
 	if err != nil {
 		return err
 	}

@@ -40,6 +40,16 @@ func (s *Server) email() (*email.Service, error) {
 	return s.Email, nil
 }
 
+// emailWithID is the path's {id} (a channel's) and the email service.
+func (s *Server) emailWithID(r *http.Request) (*email.Service, int64, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return nil, 0, err
+	}
+	e, err := s.email()
+	return e, id, err
+}
+
 // emailChannelBody is the JSON of POST and PATCH: absent fields keep their value on PATCH.
 type emailChannelBody struct {
 	Kind                string              `json:"kind"`
@@ -194,11 +204,7 @@ func patchChannel(s *Server, w http.ResponseWriter, r *http.Request) error {
 }
 
 func sendTestEmail(s *Server, w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	e, err := s.email()
+	e, id, err := s.emailWithID(r)
 	if err != nil {
 		return err
 	}
@@ -217,11 +223,7 @@ func sendTestEmail(s *Server, w http.ResponseWriter, r *http.Request) error {
 // basic authentication (for providers that only take a URL with credentials). 200 means the
 // message is committed; a retry of the same message changes nothing.
 func inboundEmail(s *Server, w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	e, err := s.email()
+	e, id, err := s.emailWithID(r)
 	if err != nil {
 		return err
 	}

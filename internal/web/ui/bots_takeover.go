@@ -52,21 +52,13 @@ func (s *Server) activeBot(ctx context.Context, c *store.Conversation, ch *store
 	return a, nil
 }
 
-// takeOver ends the bot's run and assigns the conversation to the agent. Reading the
-// conversation first keeps one the agent cannot see not found, whatever the URL says.
+// takeOver ends the bot's run and assigns the conversation to the agent.
 func (s *Server) takeOver(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.chat()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	c, id, err := s.chatConversation(r)
 	if err != nil {
 		return err
 	}
 	u := user(r)
-	if _, err := s.Inbox.Conversation(r.Context(), u, id); err != nil {
-		return err
-	}
 	if err := c.TakeOver(r.Context(), u, id); err != nil {
 		return err
 	}

@@ -190,12 +190,27 @@ type builder func(r *http.Request, sp *settingsPage) (page string, data any, err
 
 // showSettings renders a section page (or its #settings-main block for htmx).
 func (s *Server) showSettings(w http.ResponseWriter, r *http.Request, area string, b builder) error {
-	sp := s.newSettingsPage(r, area)
+	return s.showBuilt(w, r, http.StatusOK, s.newSettingsPage(r, area), b)
+}
+
+// showBuilt renders the page b builds for sp with status: 422 for a form shown again with its
+// complaints.
+func (s *Server) showBuilt(w http.ResponseWriter, r *http.Request, status int, sp *settingsPage, b builder) error {
 	page, data, err := b(r, sp)
 	if err != nil {
 		return err
 	}
-	return s.render(w, r, http.StatusOK, page, data)
+	return s.render(w, r, status, page, data)
+}
+
+// fixable is err as a problem the person can fix in the form: bad input, a clash, or a field
+// naming something that is gone. Anything else is not the form's to show.
+func fixable(err error) (*problem.Error, bool) {
+	p, ok := problem.As(err)
+	if !ok || (p.Kind != problem.Invalid && p.Kind != problem.Conflict && !(p.Kind == problem.NotFound && len(p.Fields) > 0)) {
+		return nil, false
+	}
+	return p, true
 }
 
 // settingsDone answers a successful change: htmx gets the section again with a toast; a plain
@@ -228,8 +243,8 @@ func (s *Server) settingsDone(w http.ResponseWriter, r *http.Request, area, path
 // err is something the person can fix (bad input, a clash); anything else is returned to be
 // shown as an error toast or page.
 func (s *Server) settingsInvalid(w http.ResponseWriter, r *http.Request, err error, area, form string, b builder) error {
-	p, ok := problem.As(err)
-	if !ok || (p.Kind != problem.Invalid && p.Kind != problem.Conflict && !(p.Kind == problem.NotFound && len(p.Fields) > 0)) {
+	p, ok := fixable(err)
+	if !ok {
 		return err
 	}
 	sp := s.newSettingsPage(r, area)
@@ -258,11 +273,7 @@ func (s *Server) settingsInvalid(w http.ResponseWriter, r *http.Request, err err
 			sp.Form.Error = p.Detail
 		}
 	}
-	page, data, berr := b(r, sp)
-	if berr != nil {
-		return berr
-	}
-	return s.render(w, r, http.StatusUnprocessableEntity, page, data)
+	return s.showBuilt(w, r, http.StatusUnprocessableEntity, sp, b)
 }
 
 // codeFields names the field of problems that name none but clearly belong to one.

@@ -101,11 +101,7 @@ func (s *Server) createBot(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteBot(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.chat()
-	if err != nil {
-		return err
-	}
-	id, err := pathInt(r, "id")
+	c, id, err := s.chatWithID(r)
 	if err != nil {
 		return err
 	}
@@ -196,15 +192,11 @@ func mustJSON(v any) string {
 }
 
 func (s *Server) botEditor(r *http.Request, sp *settingsPage) (string, any, error) {
-	c, err := s.chat()
+	c, id, err := s.chatWithID(r)
 	if err != nil {
 		return "", nil, err
 	}
 	ctx := r.Context()
-	id, err := pathInt(r, "id")
-	if err != nil {
-		return "", nil, err
-	}
 	cur, err := c.Bot(ctx, id)
 	if err != nil {
 		return "", nil, err
@@ -323,11 +315,7 @@ func sortedErrorFields(m map[string]string) []string {
 }
 
 func (s *Server) saveBot(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.chat()
-	if err != nil {
-		return err
-	}
-	id, err := pathInt(r, "id")
+	c, id, err := s.chatWithID(r)
 	if err != nil {
 		return err
 	}
@@ -375,9 +363,5 @@ func (s *Server) botInvalid(w http.ResponseWriter, r *http.Request, err error) e
 		}
 		sp.Form.Error = msg
 	}
-	page, data, berr := s.botEditor(r, sp)
-	if berr != nil {
-		return berr
-	}
-	return s.render(w, r, http.StatusUnprocessableEntity, page, data)
+	return s.showBuilt(w, r, http.StatusUnprocessableEntity, sp, s.botEditor)
 }

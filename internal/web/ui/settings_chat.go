@@ -65,6 +65,27 @@ func (s *Server) chat() (*chat.Service, error) {
 	return s.Chat, nil
 }
 
+// chatWithID is the chat service and the path's {id} (a channel's or a bot's), which every
+// page and action about one channel or bot starts from.
+func (s *Server) chatWithID(r *http.Request) (*chat.Service, int64, error) {
+	c, err := s.chat()
+	if err != nil {
+		return nil, 0, err
+	}
+	id, err := pathInt(r, "id")
+	return c, id, err
+}
+
+// chatflowPath is chatWithID and the path's {flow}: a channel's chatflow.
+func (s *Server) chatflowPath(r *http.Request) (*chat.Service, int64, int64, error) {
+	c, id, err := s.chatWithID(r)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	flowID, err := pathInt(r, "flow")
+	return c, id, flowID, err
+}
+
 // Form names in formState.
 const (
 	chatNewForm     = "chat-new"
@@ -127,8 +148,9 @@ func (s *Server) chatList(r *http.Request, sp *settingsPage) (string, any, error
 	return "settings-chat", d, nil
 }
 
-// originsFromForm reads the allowed origins: one per line, blank lines skipped.
-func originsFromForm(v string) []string {
+// formLines reads a one-per-line textarea (the allowed origins, the holidays): its lines
+// trimmed, blank lines skipped.
+func formLines(v string) []string {
 	out := []string{}
 	for _, line := range strings.Split(v, "\n") {
 		if line = strings.TrimSpace(line); line != "" {
@@ -147,7 +169,7 @@ func (s *Server) createChatChannel(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	f := r.PostForm
-	name, origins := f.Get("name"), originsFromForm(f.Get("allowed_origins"))
+	name, origins := f.Get("name"), formLines(f.Get("allowed_origins"))
 	inboxID, _ := strconv.ParseInt(f.Get("inbox_id"), 10, 64)
 	v, err := c.CreateChannel(r.Context(), user(r), chat.ChannelInput{InboxID: inboxID, Name: &name, AllowedOrigins: &origins})
 	if err != nil {
@@ -196,11 +218,7 @@ type chatPageTest struct {
 func (d *chatChannelData) Positions() []string { return chat.Positions }
 
 func (s *Server) chatChannelPage(r *http.Request, sp *settingsPage) (string, any, error) {
-	c, err := s.chat()
-	if err != nil {
-		return "", nil, err
-	}
-	id, err := pathInt(r, "id")
+	c, id, err := s.chatWithID(r)
 	if err != nil {
 		return "", nil, err
 	}
@@ -278,11 +296,7 @@ func targetingSummary(pg *Page, t *chatflow.Targeting) string {
 }
 
 func (s *Server) updateChatChannel(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.chat()
-	if err != nil {
-		return err
-	}
-	id, err := pathInt(r, "id")
+	c, id, err := s.chatWithID(r)
 	if err != nil {
 		return err
 	}
@@ -290,7 +304,7 @@ func (s *Server) updateChatChannel(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	f := r.PostForm
-	name, origins := f.Get("name"), originsFromForm(f.Get("allowed_origins"))
+	name, origins := f.Get("name"), formLines(f.Get("allowed_origins"))
 	look := chat.Appearance{AccentColor: strings.TrimSpace(f.Get("accent_color")), Position: f.Get("position")}
 	in := chat.ChannelInput{Name: &name, AllowedOrigins: &origins, Appearance: &look}
 	if _, err := c.UpdateChannel(r.Context(), user(r), id, in); err != nil {
@@ -303,15 +317,24 @@ func (s *Server) updateChatChannel(w http.ResponseWriter, r *http.Request) error
 // to its field (422). An origin's problem names the origin: the service counts origins, not
 // the textarea's lines.
 func (s *Server) chatInvalid(w http.ResponseWriter, r *http.Request, err error, form string, origins []string, b builder) error {
-	p, ok := problem.As(err)
-	if !ok || (p.Kind != problem.Invalid && p.Kind != problem.Conflict && !(p.Kind == problem.NotFound && len(p.Fields) > 0)) {
+	p, ok := fixable(err)
+	if !ok {
 		return err
 	}
 	sp := s.newSettingsPage(r, "chat")
 	sp.Form = formState{Name: form, Values: r.PostForm, Errors: map[string]string{}}
+	chatFormErrors(sp, p, "allowed_origins", "chat.error.origin", origins)
+	return s.showBuilt(w, r, http.StatusUnprocessableEntity, sp, b)
+}
+
+// chatFormErrors words p's complaints on sp's form: each field's next to it, and one about
+// an item of the list field (list[3]) next to the list, worded with itemKey and the item as
+// typed, since the service counts items, not the textarea's lines. A problem naming no field
+// is the form's.
+func chatFormErrors(sp *settingsPage, p *problem.Error, list, itemKey string, items []string) {
 	for field, detail := range p.Fields {
-		if i, ok := index(field, "allowed_origins"); ok && i < len(origins) {
-			sp.Form.Errors["allowed_origins"] = sp.T("chat.error.origin", origins[i])
+		if i, ok := index(field, list); ok && i < len(items) {
+			sp.Form.Errors[list] = sp.T(itemKey, items[i])
 			continue
 		}
 		sp.Form.Errors[field] = chatMessage(sp.Page, field, p.Code, detail)
@@ -319,11 +342,6 @@ func (s *Server) chatInvalid(w http.ResponseWriter, r *http.Request, err error, 
 	if len(p.Fields) == 0 {
 		sp.Form.Error = chatMessage(sp.Page, "", p.Code, p.Detail)
 	}
-	page, data, berr := b(r, sp)
-	if berr != nil {
-		return berr
-	}
-	return s.render(w, r, http.StatusUnprocessableEntity, page, data)
 }
 
 // index reads "name[3]" as 3.
@@ -404,11 +422,7 @@ func (s *Server) revealChatSecret(w http.ResponseWriter, r *http.Request) error 
 // testChatPage answers "which chatflow shows on this page?" with the flow the widget would
 // pick (chatflow.Pick, the session's own choice) for the URL and visitor described.
 func (s *Server) testChatPage(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.chat()
-	if err != nil {
-		return err
-	}
-	id, err := pathInt(r, "id")
+	c, id, err := s.chatWithID(r)
 	if err != nil {
 		return err
 	}
@@ -445,11 +459,7 @@ type chatPreviewPage struct {
 // chatPreview serves the preview page. It is on Parley's own origin, which the chat service
 // allows for every channel so the preview works before any site is listed.
 func (s *Server) chatPreview(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.chat()
-	if err != nil {
-		return err
-	}
-	id, err := pathInt(r, "id")
+	c, id, err := s.chatWithID(r)
 	if err != nil {
 		return err
 	}
@@ -482,15 +492,7 @@ func findChatflow(ctx context.Context, c *chat.Service, channelID, flowID int64)
 }
 
 func (s *Server) toggleChatflow(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.chat()
-	if err != nil {
-		return err
-	}
-	id, err := pathInt(r, "id")
-	if err != nil {
-		return err
-	}
-	flowID, err := pathInt(r, "flow")
+	c, id, flowID, err := s.chatflowPath(r)
 	if err != nil {
 		return err
 	}
@@ -517,15 +519,7 @@ func (s *Server) toggleChatflow(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteChatflow(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.chat()
-	if err != nil {
-		return err
-	}
-	id, err := pathInt(r, "id")
-	if err != nil {
-		return err
-	}
-	flowID, err := pathInt(r, "flow")
+	c, id, flowID, err := s.chatflowPath(r)
 	if err != nil {
 		return err
 	}
@@ -697,11 +691,7 @@ func (d *chatflowEditorData) Has(ids []int64, id int64) bool { return slices.Con
 // loadChatflowEditor fills the editor's data for the channel in the path: the stored flow or
 // flow when given (a form being shown again).
 func (s *Server) loadChatflowEditor(r *http.Request, sp *settingsPage, flow *chatflow.Flow) (*chatflowEditorData, error) {
-	c, err := s.chat()
-	if err != nil {
-		return nil, err
-	}
-	id, err := pathInt(r, "id")
+	c, id, err := s.chatWithID(r)
 	if err != nil {
 		return nil, err
 	}
@@ -899,30 +889,13 @@ func chatflowFromForm(pg *Page, f url.Values, inboxID int64) *flowForm {
 		Days: map[string][]chatflow.Interval{}, Holidays: []string{}}
 	shifts := 0
 	for _, day := range chatflow.Days {
-		starts, ends := f[bh+".days."+day+".start"], f[bh+".days."+day+".end"]
-		for i, start := range starts {
-			end := ""
-			if i < len(ends) {
-				end = ends[i]
-			}
-			start, end = strings.TrimSpace(start), strings.TrimSpace(end)
-			if start == "" && end == "" {
-				continue
-			}
-			// A time input cannot say 24:00; its last minute stands for the end of the day.
-			if end == "23:59" {
-				end = "24:00"
-			}
-			hours.Days[day] = append(hours.Days[day], chatflow.Interval{Start: start, End: end})
+		for _, sh := range formShifts(f[bh+".days."+day+".start"], f[bh+".days."+day+".end"]) {
+			hours.Days[day] = append(hours.Days[day], chatflow.Interval{Start: sh.start, End: sh.end})
 			shifts++
 		}
 	}
 	ff.raw["holidays"] = f.Get(bh + ".holidays")
-	for _, line := range strings.Split(ff.raw["holidays"], "\n") {
-		if line = strings.TrimSpace(line); line != "" {
-			hours.Holidays = append(hours.Holidays, line)
-		}
-	}
+	hours.Holidays = formLines(ff.raw["holidays"])
 	ff.holidays = hours.Holidays
 	// A schedule is kept when business hours are chosen or one was filled in; an untouched
 	// empty one under another mode is none.
@@ -1035,11 +1008,7 @@ func applyEditorAction(fl *chatflow.Flow, action string) bool {
 // saveChatflow creates or updates a flow from the editor, or applies one of its no-script
 // buttons and shows the form again unsaved.
 func (s *Server) saveChatflow(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.chat()
-	if err != nil {
-		return err
-	}
-	id, err := pathInt(r, "id")
+	c, id, err := s.chatWithID(r)
 	if err != nil {
 		return err
 	}
@@ -1091,16 +1060,7 @@ func (s *Server) saveChatflow(w http.ResponseWriter, r *http.Request) error {
 		if !ok || (p.Kind != problem.Invalid && p.Kind != problem.Conflict) {
 			return verr
 		}
-		for field, detail := range p.Fields {
-			if i, ok := index(field, "availability.business_hours.holidays"); ok && i < len(ff.holidays) {
-				sp.Form.Errors["availability.business_hours.holidays"] = sp.T("chat.msg.holiday", ff.holidays[i])
-				continue
-			}
-			sp.Form.Errors[field] = chatMessage(sp.Page, field, p.Code, detail)
-		}
-		if len(p.Fields) == 0 {
-			sp.Form.Error = chatMessage(sp.Page, "", p.Code, p.Detail)
-		}
+		chatFormErrors(sp, p, "availability.business_hours.holidays", "chat.msg.holiday", ff.holidays)
 	}
 	for field, msg := range ff.errors {
 		sp.Form.Errors[field] = msg

@@ -58,6 +58,16 @@ func (s *Server) email() (*email.Service, error) {
 	return s.Email, nil
 }
 
+// emailWithID is the email service and the channel id in the path.
+func (s *Server) emailWithID(r *http.Request) (*email.Service, int64, error) {
+	e, err := s.email()
+	if err != nil {
+		return nil, 0, err
+	}
+	id, err := pathInt(r, "id")
+	return e, id, err
+}
+
 // emailForm is the name of the channel form in formState (one per page).
 const emailForm = "email-channel"
 
@@ -398,11 +408,7 @@ func (s *Server) createEmailChannel(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (s *Server) updateEmailChannel(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.email()
-	if err != nil {
-		return err
-	}
-	id, err := pathInt(r, "id")
+	e, id, err := s.emailWithID(r)
 	if err != nil {
 		return err
 	}
@@ -426,8 +432,8 @@ func (s *Server) updateEmailChannel(w http.ResponseWriter, r *http.Request) erro
 // to its field (422); anything else goes the usual way. Field messages come from
 // email.error.<field>, else email.error.<code>, else the domain's own words.
 func (s *Server) emailInvalid(w http.ResponseWriter, r *http.Request, err error) error {
-	p, ok := problem.As(err)
-	if !ok || (p.Kind != problem.Invalid && p.Kind != problem.Conflict && !(p.Kind == problem.NotFound && len(p.Fields) > 0)) {
+	p, ok := fixable(err)
+	if !ok {
 		return err
 	}
 	sp := s.newSettingsPage(r, "email")
@@ -447,11 +453,7 @@ func (s *Server) emailInvalid(w http.ResponseWriter, r *http.Request, err error)
 	if len(fields) == 0 {
 		sp.Form.Error = emailMessage(sp.Page, "", p.Code, p.Detail)
 	}
-	_, data, berr := s.emailChannelPage(r, sp)
-	if berr != nil {
-		return berr
-	}
-	return s.render(w, r, http.StatusUnprocessableEntity, "settings-email-channel", data)
+	return s.showBuilt(w, r, http.StatusUnprocessableEntity, sp, s.emailChannelPage)
 }
 
 // emailMessage words a problem in the page's language: email.error.<code> for a code that
@@ -566,33 +568,32 @@ func (st *emailStatusView) PollSeconds() int { return statusPollSecs }
 
 // emailStatus answers the status card's polling.
 func (s *Server) emailStatus(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.email()
+	e, id, err := s.emailWithID(r)
 	if err != nil {
 		return err
 	}
-	id, err := pathInt(r, "id")
-	if err != nil {
-		return err
-	}
+	return s.showEmailStatus(w, r, e, id, s.page(r, "", "settings"), "")
+}
+
+// showEmailStatus answers with the channel's status card; testProblem says why no test mail
+// could be sent.
+func (s *Server) showEmailStatus(w http.ResponseWriter, r *http.Request, e *email.Service, id int64, pg *Page, testProblem string) error {
 	v, err := e.Channel(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	st, err := s.emailStatusOf(r.Context(), s.page(r, "", "settings"), v)
+	st, err := s.emailStatusOf(r.Context(), pg, v)
 	if err != nil {
 		return err
 	}
+	st.TestProblem = testProblem
 	return s.renderBlock(w, http.StatusOK, "settings-email-channel", "email-status", st)
 }
 
 // sendTestEmail sends a test mail to the team address; htmx gets the status card back, which
 // then polls until the mail has come back through the team's forwarding.
 func (s *Server) sendTestEmail(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.email()
-	if err != nil {
-		return err
-	}
-	id, err := pathInt(r, "id")
+	e, id, err := s.emailWithID(r)
 	if err != nil {
 		return err
 	}
@@ -618,16 +619,7 @@ func (s *Server) sendTestEmail(w http.ResponseWriter, r *http.Request) error {
 		redirect(w, r, "/settings/email/"+settingsID(id)+"?flash="+flash)
 		return nil
 	}
-	v, err := e.Channel(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	st, err := s.emailStatusOf(r.Context(), pg, v)
-	if err != nil {
-		return err
-	}
-	st.TestProblem = refusal
-	return s.renderBlock(w, http.StatusOK, "settings-email-channel", "email-status", st)
+	return s.showEmailStatus(w, r, e, id, pg, refusal)
 }
 
 // revealWebhookSecret shows the webhook's secret: htmx swaps it in, a plain link gets the page

@@ -37,16 +37,25 @@ func (s *Server) inboxSlack(ctx context.Context, actor *store.User, inboxID int6
 	return s.Slack.Settings(ctx, actor, inboxID)
 }
 
-func (s *Server) saveInboxSlack(w http.ResponseWriter, r *http.Request) error {
+// slackPost reads a post to an inbox's Slack section: the inbox id in the path and the form.
+func (s *Server) slackPost(r *http.Request) (int64, error) {
 	id, err := pathInt(r, "id")
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if err := parseForm(r); err != nil {
-		return err
+		return 0, err
 	}
 	if s.Slack == nil {
-		return errSlackOff
+		return 0, errSlackOff
+	}
+	return id, nil
+}
+
+func (s *Server) saveInboxSlack(w http.ResponseWriter, r *http.Request) error {
+	id, err := s.slackPost(r)
+	if err != nil {
+		return err
 	}
 	enabled := r.PostForm.Get("enabled") == "on"
 	channel, token, secret := r.PostForm.Get("channel_id"), r.PostForm.Get("bot_token"), r.PostForm.Get("signing_secret")
@@ -59,15 +68,9 @@ func (s *Server) saveInboxSlack(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) testInboxSlack(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathInt(r, "id")
+	id, err := s.slackPost(r)
 	if err != nil {
 		return err
-	}
-	if err := parseForm(r); err != nil {
-		return err
-	}
-	if s.Slack == nil {
-		return errSlackOff
 	}
 	if _, err := s.Slack.TestConnection(r.Context(), user(r), id); err != nil {
 		return s.settingsInvalid(w, r, err, "inboxes", slackForm, s.inboxSettings)

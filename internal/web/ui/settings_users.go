@@ -275,27 +275,39 @@ func (d *userSettings) HoursEnabled() bool {
 	return d.Checked("hours", "enabled", "on", d.Hours.Enabled)
 }
 
+// shift is one row of a day's schedule in a form.
+type shift struct{ start, end string }
+
+// formShifts reads a day's rows of start and end times (repeated for a split shift); a row
+// with both times blank is no shift.
+func formShifts(starts, ends []string) []shift {
+	var out []shift
+	for i, start := range starts {
+		end := ""
+		if i < len(ends) {
+			end = ends[i]
+		}
+		start, end = strings.TrimSpace(start), strings.TrimSpace(end)
+		if start == "" && end == "" {
+			continue
+		}
+		// A time input cannot say 24:00; its last minute stands for the end of the day.
+		if end == "23:59" {
+			end = "24:00"
+		}
+		out = append(out, shift{start, end})
+	}
+	return out
+}
+
 // hoursFromForm reads the weekly schedule: per day <day>_start and <day>_end, repeated for a
 // split shift; a row with both times blank is no interval.
 func hoursFromForm(r *http.Request) routing.WorkingHours {
 	w := routing.WorkingHours{Enabled: r.PostForm.Get("enabled") == "on",
 		TimeZone: strings.TrimSpace(r.PostForm.Get("time_zone")), Days: map[string][]routing.Interval{}}
 	for _, day := range routing.Days {
-		starts, ends := r.PostForm[day+"_start"], r.PostForm[day+"_end"]
-		for i, start := range starts {
-			end := ""
-			if i < len(ends) {
-				end = ends[i]
-			}
-			start, end = strings.TrimSpace(start), strings.TrimSpace(end)
-			if start == "" && end == "" {
-				continue
-			}
-			// A time input cannot say 24:00; its last minute stands for the end of the day.
-			if end == "23:59" {
-				end = "24:00"
-			}
-			w.Days[day] = append(w.Days[day], routing.Interval{Start: start, End: end})
+		for _, sh := range formShifts(r.PostForm[day+"_start"], r.PostForm[day+"_end"]) {
+			w.Days[day] = append(w.Days[day], routing.Interval{Start: sh.start, End: sh.end})
 		}
 	}
 	return w

@@ -6,6 +6,8 @@ package ui
 
 import (
 	"net/http"
+
+	"github.com/parley-inbox/parley/internal/channel/chat"
 )
 
 func (s *Server) transcriptRoutes() []route {
@@ -14,21 +16,30 @@ func (s *Server) transcriptRoutes() []route {
 	}
 }
 
-// sendTranscript queues the transcript. Reading the conversation first keeps one the agent
-// cannot see not found, whatever the URL says.
-func (s *Server) sendTranscript(w http.ResponseWriter, r *http.Request) error {
+// chatConversation is the chat service and the conversation in the path, read first so one
+// the agent cannot see is not found, whatever the URL says.
+func (s *Server) chatConversation(r *http.Request) (*chat.Service, int64, error) {
 	c, err := s.chat()
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	id, err := pathID(r)
+	if err != nil {
+		return nil, 0, err
+	}
+	if _, err := s.Inbox.Conversation(r.Context(), user(r), id); err != nil {
+		return nil, 0, err
+	}
+	return c, id, nil
+}
+
+// sendTranscript queues the transcript.
+func (s *Server) sendTranscript(w http.ResponseWriter, r *http.Request) error {
+	c, id, err := s.chatConversation(r)
 	if err != nil {
 		return err
 	}
 	u := user(r)
-	if _, err := s.Inbox.Conversation(r.Context(), u, id); err != nil {
-		return err
-	}
 	if _, err := c.RequestTranscript(r.Context(), u, id, r.FormValue("to")); err != nil {
 		return actionError(err)
 	}
