@@ -150,25 +150,6 @@ func (s *Service) visitorRequest(w http.ResponseWriter, r *http.Request) (*widge
 	return wd, v, nil
 }
 
-// filesPreflight answers the CORS preflight of the file endpoints: they take the token in the
-// Authorization header.
-func (s *Service) filesPreflight(w http.ResponseWriter, r *http.Request) {
-	wd, err := s.widgetByPublicID(r.Context(), r.PathValue("public_id"))
-	if err != nil {
-		writeProblem(w, err)
-		return
-	}
-	origin := r.Header.Get("Origin")
-	if !allowCORS(w, wd, origin) {
-		writeProblem(w, wd.checkOrigin(origin))
-		return
-	}
-	w.Header().Set("Access-Control-Allow-Methods", "GET, POST")
-	w.Header().Set("Access-Control-Allow-Headers", "Authorization")
-	w.Header().Set("Access-Control-Max-Age", "600")
-	w.WriteHeader(http.StatusNoContent)
-}
-
 func tooLarge(name string) error {
 	return problem.New(problem.TooLarge, CodeAttachmentTooLarge, "%q is larger than the limit of %s", files.SanitizeName(name),
 		files.FormatSize(MaxVisitorFile))

@@ -26,12 +26,12 @@ const maxSessionBody = 16 << 10
 //	POST /widget/v1/{public_id}/files, GET /widget/v1/{public_id}/files/{id}/{name} (files.go)
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("OPTIONS /widget/v1/{public_id}/session", s.preflight)
+	mux.HandleFunc("OPTIONS /widget/v1/{public_id}/session", s.preflight("POST", "Content-Type"))
 	mux.HandleFunc("POST /widget/v1/{public_id}/session", s.session)
 	mux.HandleFunc("GET /widget/v1/{public_id}/ws", s.websocket)
-	mux.HandleFunc("OPTIONS /widget/v1/{public_id}/files", s.filesPreflight)
+	mux.HandleFunc("OPTIONS /widget/v1/{public_id}/files", s.preflight("GET, POST", "Authorization"))
 	mux.HandleFunc("POST /widget/v1/{public_id}/files", s.uploadFile)
-	mux.HandleFunc("OPTIONS /widget/v1/{public_id}/files/{id}/{name}", s.filesPreflight)
+	mux.HandleFunc("OPTIONS /widget/v1/{public_id}/files/{id}/{name}", s.preflight("GET, POST", "Authorization"))
 	mux.HandleFunc("GET /widget/v1/{public_id}/files/{id}/{name}", s.downloadFile)
 	mux.HandleFunc("/widget/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, problem.NotFoundf("route_not_found", "no route %s %s", r.Method, r.URL.Path))
@@ -77,21 +77,25 @@ func allowCORS(w http.ResponseWriter, wd *widget, origin string) bool {
 	return true
 }
 
-func (s *Service) preflight(w http.ResponseWriter, r *http.Request) {
-	wd, err := s.widgetByPublicID(r.Context(), r.PathValue("public_id"))
-	if err != nil {
-		writeProblem(w, err)
-		return
+// preflight answers the CORS preflight of a visitor endpoint for the channel's allowed sites:
+// the session takes JSON, the file endpoints the token in the Authorization header.
+func (s *Service) preflight(methods, headers string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		wd, err := s.widgetByPublicID(r.Context(), r.PathValue("public_id"))
+		if err != nil {
+			writeProblem(w, err)
+			return
+		}
+		origin := r.Header.Get("Origin")
+		if !allowCORS(w, wd, origin) {
+			writeProblem(w, wd.checkOrigin(origin))
+			return
+		}
+		w.Header().Set("Access-Control-Allow-Methods", methods)
+		w.Header().Set("Access-Control-Allow-Headers", headers)
+		w.Header().Set("Access-Control-Max-Age", "600")
+		w.WriteHeader(http.StatusNoContent)
 	}
-	origin := r.Header.Get("Origin")
-	if !allowCORS(w, wd, origin) {
-		writeProblem(w, wd.checkOrigin(origin))
-		return
-	}
-	w.Header().Set("Access-Control-Allow-Methods", "POST")
-	w.Header().Set("Access-Control-Allow-Headers", "Content-Type")
-	w.Header().Set("Access-Control-Max-Age", "600")
-	w.WriteHeader(http.StatusNoContent)
 }
 
 func (s *Service) session(w http.ResponseWriter, r *http.Request) {
